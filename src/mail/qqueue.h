@@ -1,0 +1,42 @@
+/*
+ * qqueue.h: the client side of qmail-queue, used by every program that
+ * queues (qmail-smtpd, qmail-inject/sendmail, qmail-send for bounces,
+ * qmail-local for forwards).
+ *
+ * qqueue_start runs $QMAILQUEUE if set and non-empty, else
+ * $QMAILHOME/bin/qmail-queue, with two pipes: the message goes to its fd 0,
+ * the envelope to its fd 1.  The caller writes the message (LF line
+ * endings) with qqueue_write, then qqueue_finish sends the envelope, waits
+ * for the exit status and returns the qmail-queue exit code (exitcode.h),
+ * or QQ_BUG if the child died on a signal.  qqueue_abort kills and reaps.
+ * Writes after the child died fail quietly; the exit code tells why.
+ * SIGPIPE must be ignored by the caller (qqueue_start does it).
+ */
+#ifndef QNG_QQUEUE_H
+#define QNG_QQUEUE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "control.h"
+
+struct qqueue {
+	pid_t pid;
+	int msg_fd;     /* write end of the message pipe */
+	int env_fd;     /* write end of the envelope pipe */
+	int write_failed;
+	char buf[8192];
+	size_t buf_len;
+};
+
+/* 0 ok, -1 (errno) when the program could not be started. */
+int qqueue_start(struct qqueue *q);
+void qqueue_write(struct qqueue *q, const void *p, size_t n);
+void qqueue_puts(struct qqueue *q, const char *s);
+/* Sends "F<sender>\0", "T<rcpt>\0"..., "\0"; returns qmail-queue's exit code. */
+int qqueue_finish(struct qqueue *q, const char *sender, const struct strlist *rcpts);
+void qqueue_abort(struct qqueue *q);
+/* One line of text for an exit code, e.g. "qq write error or disk full". */
+const char *qqueue_strerror(int code);
+
+#endif
