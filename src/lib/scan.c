@@ -8,7 +8,7 @@ size_t scan_u64_prefix(const char *s, size_t len, uint64_t max, uint64_t *out)
 	size_t i = 0;
 	while (i < len && s[i] >= '0' && s[i] <= '9') {
 		unsigned d = (unsigned)(s[i] - '0');
-		if (v > (max - d) / 10)
+		if (d > max || v > (max - d) / 10)
 			return 0;
 		v = v * 10 + d;
 		i++;

@@ -7,10 +7,14 @@
  *   "B<seconds>"         birth time (wall clock, decimal)
  *   "U<uid>"             uid of the injector
  *   "P<pid>"             pid of the injector
+ *   "S<bytes>"           size of mess/N in bytes (written by qmail-queue so
+ *                        that qmail-qcheck can prove the message complete;
+ *                        optional when parsing, has_size tells)
  *   "F<sender>"          envelope sender ("" for the null sender)
  *   "T<recipient>"       a recipient still to do; the tag byte becomes 'D'
  *   "D<recipient>"       when its delivery is done (rewritten in place)
  *   ""                   end marker: a file without it is incomplete
+ * Records appear in exactly this order; anything else is ENV_FORMAT.
  * Texts must not contain NUL, CR or LF.  At most QUEUE_RCPT_MAX recipients,
  * QUEUE_ENVELOPE_MAX bytes.
  */
@@ -34,6 +38,8 @@ struct envelope {
 	uint64_t birth;
 	uint64_t uid;
 	uint64_t pid;
+	uint64_t size;      /* "S" record: bytes in mess/N */
+	bool has_size;
 	char *sender;
 	struct env_rcpt *rcpt;
 	size_t n_rcpt;

@@ -1,0 +1,98 @@
+/*
+ * qmail-checkpassword: the checkpassword interface for virtual users
+ * (qmail-checkpassword(8)).  fd 3: user NUL password NUL timestamp NUL.
+ * Exit 0 after exec'ing argv[1..] with USER, HOME and MAILDIR set, 1 bad
+ * login, 2 misuse, 111 temporary failure.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "fdio.h"
+#include "instance.h"
+#include "sbuf.h"
+#include "vpasswd.h"
+
+#define CP_INPUT_MAX 1024
+#define CP_REJECT 1
+#define CP_MISUSE 2
+#define CP_TEMP 111
+
+static void oom(void)
+{
+	_exit(CP_TEMP);
+}
+
+/* Splits fd 3's bytes into user and password; -1 when malformed. */
+static int split_input(char *buf, size_t len, char **user, char **pass)
+{
+	char *nul1 = memchr(buf, '\0', len);
+	if (!nul1)
+		return -1;
+	char *nul2 = memchr(nul1 + 1, '\0', len - (size_t)(nul1 + 1 - buf));
+	if (!nul2)
+		return -1;
+	*user = buf;
+	*pass = nul1 + 1;
+	return 0;
+}
+
+static int become(const struct vpw_entry *e)
+{
+	struct sbuf home = SBUF_INIT;
+	size_t len = strlen(e->maildir);
+	/* HOME is the Maildir's parent: ".../alice/" of ".../alice/Maildir/". */
+	sbuf_append(&home, e->maildir, len - 1);
+	char *slash = strrchr(home.s, '/');
+	if (!slash || slash == home.s)
+		return -1;
+	*slash = '\0';
+	if (geteuid() == 0) {
+		gid_t g = (gid_t)e->gid;
+		if (setgroups(1, &g) < 0 || setgid(g) < 0 || setuid((uid_t)e->uid) < 0)
+			return -1;
+	}
+	if (chdir(home.s) < 0 || setenv("HOME", home.s, 1) < 0 ||
+	    setenv("USER", e->addr, 1) < 0 || setenv("MAILDIR", e->maildir, 1) < 0)
+		return -1;
+	sbuf_free(&home);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static char buf[CP_INPUT_MAX + 1];
+	alloc_set_fatal(oom);
+	if (argc < 2)
+		return CP_MISUSE;
+	ssize_t n = fd_read_full(3, buf, sizeof buf);
+	close(3);
+	if (n < 0)
+		return CP_MISUSE;
+	if ((size_t)n > CP_INPUT_MAX)
+		return CP_REJECT;
+	char *user, *pass;
+	if (split_input(buf, (size_t)n, &user, &pass) < 0)
+		return CP_MISUSE;
+	for (char *c = user; *c; c++)
+		*c = (char)tolower((unsigned char)*c);
+	char *cdb = instance_path("users/vpasswd.cdb");
+	struct vpw_entry e;
+	int found = vpasswd_addr_valid(user) ? vpasswd_lookup(cdb, user, &e) : 0;
+	free(cdb);
+	if (found < 0)
+		return CP_TEMP;
+	bool ok = vpasswd_verify(pass, found ? e.hash : NULL);
+	explicit_bzero(buf, sizeof buf);
+	if (!ok)
+		return CP_REJECT;
+	if (become(&e) < 0)
+		return CP_TEMP;
+	execvp(argv[1], argv + 1);
+	return CP_TEMP;
+}

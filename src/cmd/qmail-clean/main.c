@@ -1,0 +1,141 @@
+/*
+ * qmail-clean: removes a finished message's files on qmail-send's request
+ * (docs/PROTOCOLS.md): "<N>\0" on fd 0, one byte on fd 1, '+' removed or
+ * '!' failed.  At start and every hour it also removes tmp/ files and
+ * orphaned mess/ files (no todo/ or env/ entry) older than 36 hours.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "exitcode.h"
+#include "fdio.h"
+#include "instance.h"
+#include "queue_scan.h"
+#include "sbuf.h"
+
+#define STALE_SECS (36 * 3600)
+#define SWEEP_SECS 3600
+#define REQ_MAX 64
+
+static bool unlink_ok(const char *path)
+{
+	return unlink(path) == 0 || errno == ENOENT;
+}
+
+/* Envelope first (made durable), then the message: never an envelope
+ * without its message, even after a crash. */
+static bool clean_one(const char *id)
+{
+	uint64_t n;
+	if (!queue_scan_name(id, &n))
+		return false;
+	char env[64], todo[64], mess[64];
+	snprintf(env, sizeof env, "env/%s", id);
+	snprintf(todo, sizeof todo, "todo/%s", id);
+	snprintf(mess, sizeof mess, "mess/%s", id);
+	if (!unlink_ok(env) || !unlink_ok(todo))
+		return false;
+	if (fd_sync_dir("env") < 0 || fd_sync_dir("todo") < 0)
+		return false;
+	return unlink_ok(mess);
+}
+
+static bool is_stale(const char *path, time_t now)
+{
+	struct stat st;
+	return lstat(path, &st) == 0 && S_ISREG(st.st_mode) && now - st.st_mtime > STALE_SECS;
+}
+
+static void sweep_tmp(time_t now)
+{
+	DIR *d = opendir("tmp");
+	if (!d)
+		return;
+	struct dirent *de;
+	char path[512];
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof path, "tmp/%s", de->d_name);
+		if (is_stale(path, now))
+			unlink(path);
+	}
+	closedir(d);
+}
+
+static void sweep_orphans(time_t now)
+{
+	uint64_t *ids;
+	size_t n;
+	if (queue_scan_dir("mess", &ids, &n) < 0)
+		return;
+	char mess[64], env[64], todo[64];
+	for (size_t i = 0; i < n; i++) {
+		snprintf(mess, sizeof mess, "mess/%llu", (unsigned long long)ids[i]);
+		snprintf(env, sizeof env, "env/%llu", (unsigned long long)ids[i]);
+		snprintf(todo, sizeof todo, "todo/%llu", (unsigned long long)ids[i]);
+		if (access(env, F_OK) == 0 || access(todo, F_OK) == 0)
+			continue;
+		if (is_stale(mess, now)) {
+			fprintf(stderr, "qmail-clean: removing orphaned %s\n", mess);
+			unlink(mess);
+		}
+	}
+	free(ids);
+}
+
+static void handle(struct sbuf *in)
+{
+	size_t pos = 0;
+	for (;;) {
+		const char *nul = memchr(in->s + pos, '\0', in->len - pos);
+		if (!nul)
+			break;
+		char ans = clean_one(in->s + pos) ? '+' : '!';
+		if (fd_write_all(1, &ans, 1) < 0)
+			_exit(EXIT_TEMP);
+		pos = (size_t)(nul - in->s) + 1;
+	}
+	memmove(in->s, in->s + pos, in->len - pos);
+	sbuf_truncate(in, in->len - pos);
+	if (in->len > REQ_MAX)
+		_exit(EXIT_TEMP);
+}
+
+int main(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	char *q = instance_path("queue");
+	if (chdir(q) < 0)
+		return EXIT_TEMP;
+	free(q);
+	struct sbuf in = SBUF_INIT;
+	time_t next_sweep = 0;
+	for (;;) {
+		time_t now = time(NULL);
+		if (now >= next_sweep) {
+			sweep_tmp(now);
+			sweep_orphans(now);
+			next_sweep = now + SWEEP_SECS;
+		}
+		struct pollfd p = { 0, POLLIN, 0 };
+		if (poll(&p, 1, (int)(next_sweep - now) * 1000) <= 0)
+			continue;
+		char buf[512];
+		ssize_t r = read(0, buf, sizeof buf);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return 0;
+		sbuf_append(&in, buf, (size_t)r);
+		handle(&in);
+	}
+}

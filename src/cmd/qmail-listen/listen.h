@@ -1,0 +1,62 @@
+/*
+ * listen.h: qmail-listen's private modules (the tcpserver role).
+ *
+ * listen_sock.c  binds the listening sockets and formats addresses.
+ * listen_child.c prepares one connection's child: environment, rules,
+ *                privileges, descriptors, exec.  Nothing here reads the
+ *                socket; the program exec'd is the first to do so.
+ * listen_loop.c  the accept loop: limits (D-21), children, signals, logs.
+ *
+ * A later TLS front end plugs in at listen_loop.c's serve_connection():
+ * accept, then fork a proxy child instead of exec'ing the program directly.
+ */
+#ifndef QNG_LISTEN_H
+#define QNG_LISTEN_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#define LISTEN_FDS_MAX 2
+
+struct listen_opts {
+	size_t max_conn;
+	size_t max_per_ip;
+	const char *rules;        /* -x, NULL: none */
+	bool has_uid, has_gid;
+	uid_t uid;
+	gid_t gid;
+	const char *local_name;   /* -l */
+	bool want_remote_host;    /* -h */
+	const char *service;      /* -s, for log lines */
+	int notify_fd;            /* -N, -1: none */
+	const char *host;
+	const char *port;
+	char **argv;              /* program and its arguments */
+};
+
+/* Text forms of one end of a connection. */
+struct endpoint {
+	char ip[64];
+	char port[8];
+	bool is_v6;               /* false for IPv4-mapped IPv6 addresses */
+};
+
+/* listen_sock.c */
+int listen_bind(const char *host, const char *port, int fds[LISTEN_FDS_MAX],
+                size_t *n_fds);
+void listen_endpoint(const struct sockaddr_storage *ss, struct endpoint *out);
+void listen_describe(int fd, char *buf, size_t len);
+
+/* listen_child.c: never returns. */
+void listen_child_run(const struct listen_opts *o, int sock,
+                      const struct endpoint *local, const struct endpoint *remote)
+	__attribute__((noreturn));
+int listen_drop_privileges(uid_t uid, gid_t gid);
+
+/* listen_loop.c */
+int listen_loop(const struct listen_opts *o, const int *fds, size_t n_fds);
+
+#endif

@@ -1,0 +1,155 @@
+/*
+ * qmail-listen: accept TCP connections and run a program for each one
+ * (the tcpserver role; see qmail-listen(8)).
+ *
+ *   qmail-listen [-hH] [-c maxconn] [-C maxperip] [-x rules.cdb] [-u uid]
+ *                [-g gid] [-l localname] [-t timeout] [-s service]
+ *                [-N notify-fd] host port program [arg...]
+ */
+#include "listen.h"
+
+#include "exitcode.h"
+#include "proto_limits.h"
+#include "scan.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CONN_LIMIT_MAX 100000
+
+static void usage(void)
+{
+	fprintf(stderr, "qmail-listen: usage: qmail-listen [-hH] [-c maxconn] [-C maxperip] "
+	        "[-x rules.cdb] [-u uid] [-g gid] [-l localname] [-t timeout] "
+	        "[-s service] [-N fd] host port program [arg...]\n");
+	exit(EXIT_PERM);
+}
+
+static void die_bad(const char *what, const char *value)
+{
+	fprintf(stderr, "qmail-listen: fatal: bad %s: %s\n", what, value);
+	exit(EXIT_PERM);
+}
+
+static uint64_t number(const char *what, const char *s, uint64_t min, uint64_t max)
+{
+	uint64_t v;
+	if (!scan_u64_str(s, max, &v) || v < min)
+		die_bad(what, s);
+	return v;
+}
+
+static uid_t parse_uid(const char *s)
+{
+	uint64_t v;
+	if (scan_u64_str(s, 0x7fffffff, &v))
+		return (uid_t)v;
+	struct passwd *pw = getpwnam(s);
+	if (!pw)
+		die_bad("user", s);
+	return pw->pw_uid;
+}
+
+static gid_t parse_gid(const char *s)
+{
+	uint64_t v;
+	if (scan_u64_str(s, 0x7fffffff, &v))
+		return (gid_t)v;
+	struct group *gr = getgrnam(s);
+	if (!gr)
+		die_bad("group", s);
+	return gr->gr_gid;
+}
+
+static void parse_args(int argc, char **argv, struct listen_opts *o)
+{
+	int c;
+	while ((c = getopt(argc, argv, "+hHc:C:x:u:g:l:t:s:N:")) != -1) {
+		switch (c) {
+		case 'h': o->want_remote_host = true; break;
+		case 'H': o->want_remote_host = false; break;
+		case 'c': o->max_conn = number("-c", optarg, 1, CONN_LIMIT_MAX); break;
+		case 'C': o->max_per_ip = number("-C", optarg, 1, CONN_LIMIT_MAX); break;
+		case 'x': o->rules = optarg; break;
+		case 'u': o->uid = parse_uid(optarg); o->has_uid = true; break;
+		case 'g': o->gid = parse_gid(optarg); o->has_gid = true; break;
+		case 'l': o->local_name = optarg; break;
+		case 't': (void)number("-t", optarg, 0, 3600); break;
+		case 's': o->service = optarg; break;
+		case 'N': o->notify_fd = (int)number("-N", optarg, 0, 65535); break;
+		default: usage();
+		}
+	}
+	if (argc - optind < 3)
+		usage();
+	o->host = argv[optind];
+	o->port = argv[optind + 1];
+	o->argv = argv + optind + 2;
+}
+
+/* fds 0, 1, 2 must exist so that no socket ever lands on them by accident. */
+static void ensure_std_fds(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0)
+			continue;
+		int nfd = open("/dev/null", O_RDWR);
+		if (nfd < 0)
+			exit(EXIT_TEMP);
+		if (nfd != fd)
+			exit(EXIT_TEMP);
+	}
+}
+
+static void log_start(const struct listen_opts *o, const int *fds, size_t n_fds)
+{
+	const char *svc = o->service ? o->service : "-";
+	for (size_t i = 0; i < n_fds; i++) {
+		char where[128];
+		listen_describe(fds[i], where, sizeof where);
+		fprintf(stderr, "qmail-listen: %s: listening on %s maxconn %zu perip %zu\n", svc,
+		        where, o->max_conn, o->max_per_ip);
+	}
+	if (!o->rules) {
+		fprintf(stderr, "qmail-listen: %s: rules: none\n", svc);
+	} else if (access(o->rules, R_OK) == 0) {
+		fprintf(stderr, "qmail-listen: %s: rules: %s\n", svc, o->rules);
+	} else {
+		fprintf(stderr, "qmail-listen: %s: rules: %s (%s; every connection is refused)\n",
+		        svc, o->rules, strerror(errno));
+	}
+	if (getuid() == 0 && !(o->has_uid && o->uid != 0))
+		fprintf(stderr, "qmail-listen: %s: warning: children run as root (no -u)\n", svc);
+}
+
+int main(int argc, char **argv)
+{
+	struct listen_opts o = { .max_conn = LISTEN_MAX_CONN, .max_per_ip = LISTEN_MAX_PER_IP,
+	                         .notify_fd = -1 };
+	ensure_std_fds();
+	setvbuf(stderr, NULL, _IOLBF, 0);
+	parse_args(argc, argv, &o);
+	int fds[LISTEN_FDS_MAX];
+	size_t n_fds = 0;
+	if (listen_bind(o.host, o.port, fds, &n_fds) < 0) {
+		fprintf(stderr, "qmail-listen: fatal: unable to bind %s port %s: %s\n", o.host,
+		        o.port, strerror(errno));
+		return EXIT_TEMP;
+	}
+	log_start(&o, fds, n_fds);
+	if (o.notify_fd >= 0) {
+		(void)!write(o.notify_fd, "\n", 1);
+		close(o.notify_fd);
+	}
+	if (listen_loop(&o, fds, n_fds) < 0) {
+		fprintf(stderr, "qmail-listen: fatal: %s\n", strerror(errno));
+		return EXIT_TEMP;
+	}
+	return EXIT_OK_CODE;
+}

@@ -1,0 +1,140 @@
+/*
+ * qmail-queue: puts one message into the queue (qmail-queue(8)).
+ *
+ * Message on fd 0, envelope on fd 1 ("F" sender NUL, "T" rcpt NUL ...,
+ * NUL).  Writes the queue in the order of docs/INTERNALS.md and exits 0
+ * only when every file and directory involved is durable.  Installed
+ * setuid qmailq in root mode, so it trusts nothing in its environment:
+ * the instance is the one its own executable lives in.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "control.h"
+#include "crashpoint.h"
+#include "exitcode.h"
+#include "instance.h"
+#include "proto_limits.h"
+#include "qq_write.h"
+
+#define QQ_TIMEOUT_SECS 86400
+#define QQ_AS_LIMIT (256ull * 1024 * 1024)
+#define QQ_SLACK (1024u * 1024u)   /* room for header lines added on the way */
+
+static void die(int code)
+{
+	qq_write_cleanup();
+	_exit(code);
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	die(QQ_TIMEOUT);
+}
+
+static void on_nomem(void)
+{
+	die(QQ_NOMEM);
+}
+
+/* "/x/bin/qmail-queue" -> "/x": the instance this copy was installed in. */
+static int home_from_exe(void)
+{
+	char buf[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	for (int i = 0; i < 2; i++) {
+		char *slash = strrchr(buf, '/');
+		if (!slash)
+			return -1;
+		*slash = '\0';
+	}
+	if (buf[0] == '\0')
+		return -1;
+	instance_set_home(buf);
+	return 0;
+}
+
+static void setup_process(void)
+{
+	alloc_set_fatal(on_nomem);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGALRM, on_alarm);
+	alarm(QQ_TIMEOUT_SECS);
+	umask(0);
+	struct rlimit rl = { QQ_AS_LIMIT, QQ_AS_LIMIT };
+	(void)setrlimit(RLIMIT_AS, &rl);
+	/* Only fds 0, 1 and 2 are ours; nothing else may leak into the queue. */
+	closefrom(3);
+	bool is_setuid = getuid() != geteuid() || getgid() != getegid();
+	if (is_setuid) {
+		if (home_from_exe() < 0)
+			die(QQ_CONFIG_ERROR);
+	} else {
+		instance_set_home(instance_home());
+	}
+	char *cdir = instance_path("control");
+	control_set_dir(cdir);
+	free(cdir);
+}
+
+/* Largest message accepted: databytes (or the D-07 default) plus slack. */
+static uint64_t message_cap(void)
+{
+	uint64_t databytes = 0;
+	if (control_read_u64("databytes", 0, UINT64_MAX / 2, &databytes) < 0)
+		databytes = 0;
+	if (databytes < DATABYTES_DEFAULT)
+		databytes = DATABYTES_DEFAULT;
+	return databytes + QQ_SLACK;
+}
+
+int main(void)
+{
+	setup_process();
+	uint64_t cap = message_cap();
+	char *qdir = instance_path("queue");
+	if (chdir(qdir) < 0)
+		die(61);
+	free(qdir);
+
+	time_t now = time(NULL);
+	pid_t pid = getpid();
+	uid_t uid = getuid();
+	struct sbuf recv = SBUF_INIT;
+	qq_write_received(&recv, pid, uid, now);
+
+	int code = qq_write_message(0, recv.s, recv.len, cap);
+	if (code != QQ_OK)
+		die(code);
+	crashpoint("queue-after-mess-write");
+	code = qq_write_commit_message();
+	if (code != QQ_OK)
+		die(code);
+	crashpoint("queue-after-mess-rename");
+	code = qq_write_envelope(1, (uint64_t)now, uid, (uint64_t)pid);
+	if (code != QQ_OK)
+		die(code);
+	crashpoint("queue-after-env-write");
+	code = qq_write_link_todo();
+	if (code != QQ_OK)
+		die(code);
+	qq_write_trigger();
+	crashpoint("queue-before-exit");
+	sbuf_free(&recv);
+	return QQ_OK;
+}
+

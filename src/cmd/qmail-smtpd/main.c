@@ -1,0 +1,79 @@
+/*
+ * qmail-smtpd: receive mail over ESMTP on fds 0/1 and queue it with
+ * qmail-queue.  One process per connection, started by qmail-listen (or
+ * tcpserver) with no privileges; see qmail-smtpd(8).
+ */
+#include "alloc.h"
+#include "control.h"
+#include "exitcode.h"
+#include "instance.h"
+#include "log.h"
+#include "smtpd_config.h"
+#include "smtpd_session.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+/* D-07: every daemon runs with an address-space limit. */
+#define SMTPD_AS_LIMIT (256ul * 1024ul * 1024ul)
+
+#if defined(__SANITIZE_ADDRESS__)
+#define HAS_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define HAS_ASAN 1
+#endif
+#endif
+
+static void out_of_memory(void)
+{
+	static const char msg[] = "421 4.3.0 out of memory, closing connection\r\n";
+	(void)!write(1, msg, sizeof msg - 1);
+	_exit(EXIT_TEMP);
+}
+
+static void limit_memory(void)
+{
+#ifndef HAS_ASAN    /* ASan reserves terabytes of address space */
+	struct rlimit rl = { SMTPD_AS_LIMIT, SMTPD_AS_LIMIT };
+	struct rlimit cur;
+	if (getrlimit(RLIMIT_AS, &cur) == 0 && cur.rlim_max != RLIM_INFINITY &&
+	    cur.rlim_max < SMTPD_AS_LIMIT)
+		rl.rlim_cur = rl.rlim_max = cur.rlim_max;
+	if (setrlimit(RLIMIT_AS, &rl) < 0)
+		log_kv(LOG_LEVEL_WARN, "rlimit", "error", strerror(errno), (char *)NULL);
+#endif
+}
+
+int main(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	struct smtpd_config cfg;
+	struct smtpd_session s;
+	const char *what = "";
+	log_set_ident("qmail-smtpd");
+	alloc_set_fatal(out_of_memory);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGCHLD, SIG_DFL);     /* an inherited SIG_IGN would hide qmail-queue's status */
+	limit_memory();
+	if (smtpd_config_load(&cfg, &what) < 0) {
+		static const char msg[] = "421 4.3.0 unable to read configuration\r\n";
+		log_kv(LOG_LEVEL_ERROR, "config", "file", what, "error", strerror(errno),
+		       (char *)NULL);
+		(void)!write(1, msg, sizeof msg - 1);
+		return EXIT_TEMP;
+	}
+	if (!cfg.has_rcpthosts)     /* D-04: fail closed, say so once */
+		log_kv(LOG_LEVEL_WARN, "config", "file", "rcpthosts",
+		       "note", "missing: no domain accepted except for RELAYCLIENT",
+		       (char *)NULL);
+	smtpd_session_init(&s, &cfg, 0, 1);
+	int code = smtpd_session_run(&s);
+	smtpd_session_free(&s);
+	smtpd_config_free(&cfg);
+	return code;
+}

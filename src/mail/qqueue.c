@@ -1,0 +1,210 @@
+#include "qqueue.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "alloc.h"
+#include "exitcode.h"
+#include "fdio.h"
+#include "instance.h"
+
+/* Moves fd above 2 so that dup2 onto 0 and 1 cannot clobber it. */
+static int raise_fd(int fd)
+{
+	if (fd > 2)
+		return fd;
+	int nfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	return nfd;
+}
+
+/* In the child: message pipe on fd 0, envelope pipe on fd 1, then exec. */
+static void child_exec(const char *prog, int msg_rd, int env_rd)
+{
+	msg_rd = raise_fd(msg_rd);
+	env_rd = raise_fd(env_rd);
+	if (msg_rd < 0 || env_rd < 0)
+		_exit(QQ_BUG);
+	if (dup2(msg_rd, 0) < 0 || dup2(env_rd, 1) < 0)
+		_exit(QQ_BUG);
+	signal(SIGPIPE, SIG_DFL);
+	char *argv[2] = { (char *)prog, NULL };
+	execv(prog, argv);
+	_exit(QQ_CONFIG_ERROR);
+}
+
+static void close_pair(int p[2])
+{
+	close(p[0]);
+	close(p[1]);
+}
+
+int qqueue_start(struct qqueue *q)
+{
+	memset(q, 0, sizeof *q);
+	q->pid = -1;
+	q->msg_fd = q->env_fd = -1;
+	signal(SIGPIPE, SIG_IGN);
+
+	const char *env = getenv("QMAILQUEUE");
+	char *prog = (env && *env) ? xstrdup(env) : instance_path("bin/qmail-queue");
+	int mp[2], ep[2];
+	if (pipe2(mp, O_CLOEXEC) < 0) {
+		free(prog);
+		return -1;
+	}
+	if (pipe2(ep, O_CLOEXEC) < 0) {
+		int saved = errno;
+		close_pair(mp);
+		free(prog);
+		errno = saved;
+		return -1;
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		int saved = errno;
+		close_pair(mp);
+		close_pair(ep);
+		free(prog);
+		errno = saved;
+		return -1;
+	}
+	if (pid == 0)
+		child_exec(prog, mp[0], ep[0]);
+	free(prog);
+	close(mp[0]);
+	close(ep[0]);
+	q->pid = pid;
+	q->msg_fd = mp[1];
+	q->env_fd = ep[1];
+	return 0;
+}
+
+static void flush_buf(struct qqueue *q)
+{
+	if (q->buf_len && !q->write_failed && fd_write_all(q->msg_fd, q->buf, q->buf_len) < 0)
+		q->write_failed = 1;
+	q->buf_len = 0;
+}
+
+void qqueue_write(struct qqueue *q, const void *p, size_t n)
+{
+	const char *s = p;
+	while (n > 0) {
+		if (q->buf_len == sizeof q->buf)
+			flush_buf(q);
+		size_t room = sizeof q->buf - q->buf_len;
+		size_t take = n < room ? n : room;
+		memcpy(q->buf + q->buf_len, s, take);
+		q->buf_len += take;
+		s += take;
+		n -= take;
+	}
+}
+
+void qqueue_puts(struct qqueue *q, const char *s)
+{
+	qqueue_write(q, s, strlen(s));
+}
+
+static int wait_child(pid_t pid)
+{
+	int status;
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR)
+			return QQ_BUG;
+	}
+	if (!WIFEXITED(status))
+		return QQ_BUG;
+	return WEXITSTATUS(status);
+}
+
+static void send_envelope(struct qqueue *q, const char *sender, const struct strlist *rcpts)
+{
+	struct sbuf b = SBUF_INIT;
+	sbuf_append_char(&b, 'F');
+	sbuf_append(&b, sender, strlen(sender) + 1);
+	for (size_t i = 0; rcpts && i < rcpts->n; i++) {
+		sbuf_append_char(&b, 'T');
+		sbuf_append(&b, rcpts->v[i], strlen(rcpts->v[i]) + 1);
+	}
+	sbuf_append_char(&b, '\0');
+	if (fd_write_all(q->env_fd, b.s, b.len) < 0)
+		q->write_failed = 1;
+	sbuf_free(&b);
+}
+
+int qqueue_finish(struct qqueue *q, const char *sender, const struct strlist *rcpts)
+{
+	flush_buf(q);
+	if (close(q->msg_fd) < 0)
+		q->write_failed = 1;
+	q->msg_fd = -1;
+	send_envelope(q, sender, rcpts);
+	if (close(q->env_fd) < 0)
+		q->write_failed = 1;
+	q->env_fd = -1;
+	int code = wait_child(q->pid);
+	q->pid = -1;
+	/* A message that did not reach qmail-queue whole is never "queued". */
+	if (code == QQ_OK && q->write_failed)
+		code = QQ_WRITE_ERROR;
+	return code;
+}
+
+void qqueue_abort(struct qqueue *q)
+{
+	if (q->msg_fd >= 0)
+		close(q->msg_fd);
+	if (q->env_fd >= 0)
+		close(q->env_fd);
+	q->msg_fd = q->env_fd = -1;
+	if (q->pid > 0) {
+		kill(q->pid, SIGKILL);
+		(void)wait_child(q->pid);
+	}
+	q->pid = -1;
+}
+
+struct qq_text {
+	int code;
+	const char *text;
+};
+
+/* qmail-queue(8) codes and the wording qmail's clients used for them. */
+static const struct qq_text qq_texts[] = {
+	{ QQ_OK, "ok" },
+	{ QQ_ADDR_TOO_LONG, "envelope address too long for qq" },
+	{ QQ_PERM_REFUSED, "mail server permanently rejected message" },
+	{ QQ_NOMEM, "qq out of memory" },
+	{ QQ_TIMEOUT, "qq timeout" },
+	{ QQ_WRITE_ERROR, "qq write error or disk full" },
+	{ QQ_READ_ERROR, "qq read error" },
+	{ QQ_CONFIG_ERROR, "qq unable to read configuration" },
+	{ QQ_NET_ERROR, "qq trouble making network connection" },
+	{ 61, "qq trouble in home directory" },
+	{ QQ_QUEUE_CREATE, "qq trouble creating files in queue" },
+	{ QQ_QUEUE_READ, "qq trouble reading files in queue" },
+	{ 64, "qq trouble syncing queue files" },
+	{ 65, "qq trouble with queue directories" },
+	{ QQ_TEMP_REFUSED, "mail server temporarily rejected message" },
+	{ 72, "connection to mail server timed out" },
+	{ 73, "connection to mail server rejected" },
+	{ 74, "communication with mail server failed" },
+	{ QQ_BUG, "qq internal bug" },
+	{ QQ_ENVELOPE_FORMAT, "envelope format error" },
+};
+
+const char *qqueue_strerror(int code)
+{
+	for (size_t i = 0; i < sizeof qq_texts / sizeof qq_texts[0]; i++)
+		if (qq_texts[i].code == code)
+			return qq_texts[i].text;
+	if (queue_exit_is_permanent(code))
+		return "mail server permanently rejected message";
+	return "unable to queue message";
+}

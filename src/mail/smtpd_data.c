@@ -1,0 +1,156 @@
+/*
+ * smtpd_data.c: DATA for qmail-smtpd (see smtpd_session.h, smtp_data.h).
+ *
+ * Order: D-13 check (nothing may follow DATA in the same pipelined group),
+ * DATA hooks, start qmail-queue, 354, the Received field, then the body
+ * through the DATA state machine straight into qmail-queue.  250 is sent
+ * only after qmail-queue exited 0 (POLICY promise 1).
+ */
+#include "smtpd_session.h"
+
+#include "exitcode.h"
+#include "proto_limits.h"
+#include "qqueue.h"
+#include "received.h"
+#include "smtp_data.h"
+
+#include <time.h>
+
+static void add_received(struct smtpd_session *s, struct qqueue *q, const char *msgid)
+{
+	struct sbuf r = SBUF_INIT;
+	struct received_info ri = {
+		.helo = sbuf_cstr(&s->helo),
+		.remote_host = sbuf_cstr(&s->cfg->remote_host),
+		.remote_ip = sbuf_cstr(&s->cfg->remote_ip),
+		.me = sbuf_cstr(&s->cfg->me),
+		.protocol = s->is_esmtp ? "ESMTP" : "SMTP",
+		.id = msgid,
+		.when = time(NULL),
+	};
+	received_format(&ri, &r);
+	qqueue_write(q, r.s, r.len);
+	sbuf_free(&r);
+}
+
+/* Feeds input to the machine until it is done or failed; returns the
+ * bio result of the last read (BIO_OK when the machine finished). */
+static int pump(struct smtpd_session *s, struct smtp_data *d, struct qqueue *q)
+{
+	struct sbuf out = SBUF_INIT;
+	int r = BIO_OK;
+	while (d->state != SD_DONE && d->state != SD_FATAL) {
+		char first;
+		size_t got;
+		if (s->bio.in_pos == s->bio.in_len) {
+			r = bio_read(&s->bio, &first, 1, &got);
+			if (r != BIO_OK)
+				break;
+			smtp_data_feed(d, &first, 1, &out);
+		}
+		/* The rest of what is buffered, in place; leftovers stay there. */
+		size_t avail = s->bio.in_len - s->bio.in_pos;
+		s->bio.in_pos += smtp_data_feed(d, s->bio.in + s->bio.in_pos, avail, &out);
+		if (out.len > 0)
+			qqueue_write(q, out.s, out.len);
+		sbuf_clear(&out);
+	}
+	sbuf_free(&out);
+	return r;
+}
+
+static void finish(struct smtpd_session *s, struct smtp_data *d, struct qqueue *q,
+                   const char *msgid)
+{
+	struct sbuf reply = SBUF_INIT;
+	const char *result;
+	if (d->error != SD_ERR_NONE) {
+		qqueue_abort(q);
+		sbuf_set_str(&reply, smtp_data_reply(d));
+		result = "rejected";
+	} else {
+		int code = qqueue_finish(q, sbuf_cstr(&s->sender), &s->rcpts);
+		if (code == QQ_OK) {
+			sbuf_printf(&reply, "250 2.0.0 ok %s", msgid);
+			s->n_messages++;
+			result = "queued";
+		} else if (queue_exit_is_permanent(code)) {
+			sbuf_printf(&reply, "554 5.3.0 %s", qqueue_strerror(code));
+			result = "qq-permanent";
+		} else {
+			sbuf_printf(&reply, "451 4.3.0 %s", qqueue_strerror(code));
+			result = "qq-temporary";
+		}
+	}
+	smtpd_reply(s, reply.s);
+	struct sbuf n = SBUF_INIT, bytes = SBUF_INIT;
+	sbuf_append_ulong(&n, s->rcpts.n);
+	sbuf_append_ulong(&bytes, d->stored);
+	log_kv(LOG_LEVEL_INFO, "message", "session", s->id, "id", msgid, "sender", sbuf_cstr(&s->sender),
+	       "rcpts", n.s, "bytes", bytes.s, "result", result, "reply", reply.s,
+	       (char *)NULL);
+	sbuf_free(&n);
+	sbuf_free(&bytes);
+	sbuf_free(&reply);
+}
+
+static void transfer(struct smtpd_session *s, struct qqueue *q, const char *msgid)
+{
+	struct smtp_data d;
+	smtp_data_init(&d, s->cfg->databytes);
+	add_received(s, q, msgid);
+	bio_rate_start(&s->bio, SMTP_DATA_MIN_RATE, SMTP_DATA_GRACE);     /* D-20 */
+	int r = pump(s, &d, q);
+	bio_rate_stop(&s->bio);
+	if (r != BIO_OK) {
+		qqueue_abort(q);
+		if (r == BIO_TIMEOUT || r == BIO_TOO_SLOW)
+			smtpd_reply(s, "421 4.4.2 timeout in DATA, closing connection");
+		log_kv(LOG_LEVEL_INFO, "message", "session", s->id, "id", msgid,
+		       "result", r == BIO_EOF ? "eof" : "timeout", (char *)NULL);
+		s->want_close = true;
+	} else if (d.state == SD_FATAL) {
+		qqueue_abort(q);
+		smtpd_reply(s, smtp_data_reply(&d));     /* D-01, D-02 */
+		log_kv(LOG_LEVEL_INFO, "message", "session", s->id, "id", msgid,
+		       "result", "bare-cr-lf", (char *)NULL);
+		s->want_close = true;
+	} else {
+		finish(s, &d, q, msgid);
+	}
+}
+
+void smtpd_data_handle(struct smtpd_session *s)
+{
+	struct qqueue q;
+	struct sbuf msgid = SBUF_INIT;
+	if (s->want_sync_check && bio_buffered(&s->bio) > 0) {
+		/* D-13: DATA must end a pipelined group (RFC 2920 3.1). */
+		smtpd_reply(s, "554 5.5.0 protocol synchronization error (input after DATA)");
+		s->want_close = true;
+		return;
+	}
+	struct sbuf hook_reply = SBUF_INIT;
+	if (smtpd_run_hooks(s, SMTPD_HOOK_DATA, "", &hook_reply) != SMTPD_ACCEPT) {
+		smtpd_reply(s, hook_reply.s);
+		sbuf_free(&hook_reply);
+		return;
+	}
+	sbuf_free(&hook_reply);
+	if (qqueue_start(&q) < 0) {
+		smtpd_reply(s, "451 4.3.0 unable to start qmail-queue");
+		log_kv(LOG_LEVEL_ERROR, "qqueue", "session", s->id, "error", "start failed",
+		       (char *)NULL);
+		return;
+	}
+	sbuf_printf(&msgid, "%s.%llu", s->id, (unsigned long long)s->n_messages + 1);
+	smtpd_reply(s, "354 go ahead, end with <CRLF>.<CRLF>");
+	if (bio_flush(&s->bio) != BIO_OK) {
+		qqueue_abort(&q);
+		s->want_close = true;
+	} else {
+		transfer(s, &q, msgid.s);
+	}
+	sbuf_free(&msgid);
+	smtpd_reset_transaction(s);
+}

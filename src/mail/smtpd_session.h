@@ -1,0 +1,102 @@
+/*
+ * smtpd_session.h: one qmail-smtpd session (RFC 5321, RFC 1870 SIZE,
+ * RFC 2920 PIPELINING, RFC 6152 8BITMIME, RFC 2034 enhanced codes).
+ *
+ * The session reads commands from rfd and writes replies to wfd through a
+ * struct bio (deadlines: timeoutsmtpd per command, D-20; a minimum rate in
+ * DATA).  Replies are buffered and flushed whenever the session is about
+ * to wait for input, so pipelined commands get their replies in one write.
+ * Verbs are a table (verb, handler, allowed states, reply when not
+ * allowed) in smtpd_session.c; EHLO keywords are a table too.  DATA is in
+ * smtpd_data.c.  Every reply carries an enhanced status code except the
+ * 220 greeting, the HELO/EHLO replies and 354 (RFC 2034 3).
+ *
+ * Hooks (SPF, DNSBL, RCPTCHECK, plugins): a list of functions called at
+ * connect, HELO, MAIL, RCPT and DATA; each returns accept, reject or defer
+ * and may put its own reply line (no CRLF) into *reply.  The first
+ * non-accept verdict wins.  A reject/defer at connect answers every later
+ * command with that reply (except QUIT), as qmail's rblsmtpd did.
+ *
+ * D-13 (early talkers, input after DATA) applies when the input is a
+ * socket; "sendmail -bs" feeds a pipe and may write its whole script at
+ * once, as it could with qmail.
+ *
+ * Seams for later issues: STARTTLS/AUTH are verbs in the table answered
+ * "502 5.5.1" until their module provides a handler; TLS goes under the
+ * bio with bio_set_io().
+ */
+#ifndef QNG_SMTPD_SESSION_H
+#define QNG_SMTPD_SESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bio.h"
+#include "control.h"
+#include "log.h"
+#include "sbuf.h"
+#include "smtpd_config.h"
+
+enum smtpd_state {
+	SMTPD_START = 1 << 0,       /* no HELO/EHLO yet */
+	SMTPD_READY = 1 << 1,       /* greeted, no transaction */
+	SMTPD_MAIL = 1 << 2,        /* MAIL accepted */
+	SMTPD_RCPT = 1 << 3,        /* at least one RCPT accepted */
+};
+
+enum smtpd_hook_point {
+	SMTPD_HOOK_CONNECT,
+	SMTPD_HOOK_HELO,
+	SMTPD_HOOK_MAIL,
+	SMTPD_HOOK_RCPT,
+	SMTPD_HOOK_DATA,
+};
+
+enum smtpd_verdict { SMTPD_ACCEPT, SMTPD_REJECT, SMTPD_DEFER };
+
+struct smtpd_session;
+
+struct smtpd_hook {
+	enum smtpd_hook_point point;
+	/* arg: the HELO name, sender, or recipient; "" at connect and DATA. */
+	enum smtpd_verdict (*fn)(struct smtpd_session *s, const char *arg,
+	                         struct sbuf *reply);
+};
+
+struct smtpd_session {
+	struct smtpd_config *cfg;
+	struct bio bio;
+	enum smtpd_state state;
+	char id[LOG_SESSION_ID_LEN + 1];
+	struct sbuf line;
+	struct sbuf helo;
+	bool is_esmtp;
+	struct sbuf sender;
+	struct strlist rcpts;
+	const struct smtpd_hook *hooks;
+	size_t n_hooks;
+	struct sbuf connect_reply;      /* set when a connect hook refused */
+	bool want_close;
+	unsigned greet_wait_ms;         /* D-13: wait for early talkers */
+	bool want_sync_check;           /* D-13 applies: input is a socket */
+	uint64_t n_messages;
+};
+
+/* The caller keeps cfg alive; hooks may be NULL. */
+void smtpd_session_init(struct smtpd_session *s, struct smtpd_config *cfg,
+                        int rfd, int wfd);
+void smtpd_session_set_hooks(struct smtpd_session *s, const struct smtpd_hook *hooks,
+                             size_t n);
+void smtpd_session_free(struct smtpd_session *s);
+/* Runs the session to its end; returns an exit code (exitcode.h). */
+int smtpd_session_run(struct smtpd_session *s);
+
+/* Used by the session's modules. */
+void smtpd_reply(struct smtpd_session *s, const char *line);
+void smtpd_reset_transaction(struct smtpd_session *s);
+enum smtpd_verdict smtpd_run_hooks(struct smtpd_session *s, enum smtpd_hook_point pt,
+                                   const char *arg, struct sbuf *reply);
+/* DATA (smtpd_data.c). */
+void smtpd_data_handle(struct smtpd_session *s);
+
+#endif

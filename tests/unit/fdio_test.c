@@ -1,0 +1,152 @@
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fdio.h"
+
+static char dir[] = "/tmp/fdio_test.XXXXXX";
+
+static void path_of(char *out, size_t n, const char *name)
+{
+	snprintf(out, n, "%s/%s", dir, name);
+}
+
+struct limit_case {
+	size_t size, max;
+	int rc;
+	int err;
+};
+
+static const struct limit_case limit_cases[] = {
+	{ 0, 0, 0, 0 },
+	{ 0, 10, 0, 0 },
+	{ 9, 10, 0, 0 },
+	{ 10, 10, 0, 0 },
+	{ 11, 10, -1, E2BIG },
+	{ 200000, 200000, 0, 0 },
+	{ 200001, 200000, -1, E2BIG },
+};
+
+static void test_read_all_limits(void **state)
+{
+	(void)state;
+	char p[600];
+	path_of(p, sizeof p, "lim");
+	char *data = malloc(200001);
+	memset(data, 'q', 200001);
+	for (size_t i = 0; i < sizeof limit_cases / sizeof limit_cases[0]; i++) {
+		const struct limit_case *c = &limit_cases[i];
+		assert_int_equal(file_write_atomic(p, data, c->size, 0600), 0);
+		struct sbuf b = SBUF_INIT;
+		errno = 0;
+		assert_int_equal(file_read_all(p, &b, c->max), c->rc);
+		if (c->rc == 0)
+			assert_int_equal(b.len, c->size);
+		else
+			assert_int_equal(errno, c->err);
+		sbuf_free(&b);
+	}
+	free(data);
+	struct sbuf b = SBUF_INIT;
+	path_of(p, sizeof p, "missing");
+	assert_int_equal(file_read_all(p, &b, 10), -1);
+	assert_int_equal(errno, ENOENT);
+	sbuf_free(&b);
+}
+
+static void test_atomic_write(void **state)
+{
+	(void)state;
+	char p[600];
+	path_of(p, sizeof p, "atomic");
+	assert_int_equal(file_write_atomic(p, "one", 3, 0640), 0);
+	assert_int_equal(file_write_atomic(p, "two!", 4, 0640), 0);
+	struct stat st;
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0640);
+	assert_int_equal(st.st_size, 4);
+	char bad[600];
+	path_of(bad, sizeof bad, "nodir/x");
+	assert_int_equal(file_write_atomic(bad, "x", 1, 0600), -1);
+	assert_int_equal(fd_sync_dir(dir), 0);
+	assert_int_equal(fd_sync_dir(bad), -1);
+}
+
+static void test_pipe_io(void **state)
+{
+	(void)state;
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(fd_write_all(p[1], "hello", 5), 0);
+	close(p[1]);
+	char buf[16];
+	assert_int_equal(fd_read_full(p[0], buf, sizeof buf), 5);
+	assert_int_equal(fd_read_full(p[0], buf, sizeof buf), 0);
+	close(p[0]);
+	assert_int_equal(fd_write_all(p[1], "x", 1), -1);
+	assert_int_equal(errno, EBADF);
+}
+
+static void test_pread_pwrite_flags(void **state)
+{
+	(void)state;
+	char p[600];
+	path_of(p, sizeof p, "rw");
+	int fd = open(p, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(fd_pwrite_all(fd, "abcdef", 6, 0), 0);
+	assert_int_equal(fd_pwrite_all(fd, "X", 1, 2), 0);
+	char buf[8] = { 0 };
+	assert_int_equal(fd_pread_full(fd, buf, 8, 0), 6);
+	assert_string_equal(buf, "abXdef");
+	assert_int_equal(fd_set_nonblock(fd, 1), 0);
+	assert_true(fcntl(fd, F_GETFL) & O_NONBLOCK);
+	assert_int_equal(fd_set_cloexec(fd, 0), 0);
+	assert_false(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	int fd2 = dup(fd);
+	assert_int_equal(fd_move(fd2, fd2), 0);
+	assert_int_equal(fd_move(fd2 + 10, fd2), 0);
+	assert_int_equal(fcntl(fd2, F_GETFD), -1);
+	assert_int_equal(fd_close_checked(fd2 + 10), 0);
+	assert_int_equal(fd_close_checked(fd), 0);
+	assert_int_equal(fd_close_checked(fd), -1);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	static const char *const names[] = { "lim", "atomic", "rw" };
+	char p[600];
+	for (size_t i = 0; i < 3; i++) {
+		path_of(p, sizeof p, names[i]);
+		unlink(p);
+	}
+	return rmdir(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_read_all_limits),
+		cmocka_unit_test(test_atomic_write),
+		cmocka_unit_test(test_pipe_io),
+		cmocka_unit_test(test_pread_pwrite_flags),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

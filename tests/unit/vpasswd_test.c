@@ -1,0 +1,214 @@
+/* vpasswd_test.c: table tests for the virtual-user password file (vpasswd.h). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fdio.h"
+#include "proto_limits.h"
+#include "sbuf.h"
+#include "vpasswd.h"
+
+struct valid_case {
+	const char *in;
+	bool want;
+};
+
+static const struct valid_case addr_cases[] = {
+	{ "alice@example.com", true },
+	{ "john.doe@example.com", true },
+	{ "a+b=c_d-e@x.y", true },
+	{ "a@localhost", true },
+	{ "Alice@example.com", false },
+	{ "alice@Example.com", false },
+	{ "@example.com", false },
+	{ "alice@", false },
+	{ "alice", false },
+	{ "a@b@c", false },
+	{ ".alice@x.y", false },
+	{ "a..b@x.y", false },
+	{ "a/b@x.y", false },
+	{ "a:b@x.y", false },
+	{ "a b@x.y", false },
+	{ "a\n@x.y", false },
+	{ "a@-x.y", false },
+	{ "a@x-.y", false },
+	{ "a@x..y", false },
+	{ "a@.x.y", false },
+	{ "a@x_y.z", false },
+	{ "", false },
+};
+
+static void test_addr_valid(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof addr_cases / sizeof addr_cases[0]; i++)
+		assert_int_equal(vpasswd_addr_valid(addr_cases[i].in), addr_cases[i].want);
+}
+
+static void test_length_limits(void **state)
+{
+	(void)state;
+	char buf[600];
+	/* local part: ADDR_LOCAL_MAX - 1, max, max + 1 */
+	static const struct { size_t n; bool ok; } local[] = {
+		{ ADDR_LOCAL_MAX - 1, true }, { ADDR_LOCAL_MAX, true }, { ADDR_LOCAL_MAX + 1, false }
+	};
+	for (size_t i = 0; i < 3; i++) {
+		memset(buf, 'a', local[i].n);
+		strcpy(buf + local[i].n, "@x.y");
+		assert_int_equal(vpasswd_addr_valid(buf), local[i].ok);
+	}
+	/* a label of 63 is fine, 64 is not */
+	memset(buf, 'b', 64);
+	buf[64] = '\0';
+	assert_false(vpasswd_domain_valid(buf));
+	buf[63] = '\0';
+	assert_true(vpasswd_domain_valid(buf));
+	/* whole domain: ADDR_DOMAIN_MAX - 1, max, max + 1 (labels of 9 + '.') */
+	static const size_t dlen[] = { ADDR_DOMAIN_MAX - 1, ADDR_DOMAIN_MAX, ADDR_DOMAIN_MAX + 1 };
+	for (size_t i = 0; i < 3; i++) {
+		for (size_t k = 0; k < dlen[i]; k++)
+			buf[k] = (k % 10 == 9) ? '.' : 'c';
+		buf[dlen[i]] = '\0';
+		if (buf[dlen[i] - 1] == '.')
+			buf[dlen[i] - 1] = 'c';
+		assert_int_equal(vpasswd_domain_valid(buf), dlen[i] <= ADDR_DOMAIN_MAX);
+	}
+}
+
+static const struct valid_case line_cases[] = {
+	{ "a@b.c:$y$hash:/d/a/Maildir/:1:2", true },
+	{ "a@b.c:$y$hash:/d/a/Maildir/:4294967294:0", true },
+	{ "a@b.c:$y$hash:/d/a/Maildir/:4294967295:0", false },
+	{ "a@b.c:$y$hash:/d/a/Maildir:1:2", false },
+	{ "a@b.c:$y$hash:d/a/Maildir/:1:2", false },
+	{ "a@b.c::/d/a/Maildir/:1:2", false },
+	{ "a@b.c:$y$hash:/d/a/Maildir/:1", false },
+	{ "a@b.c:$y$hash:/d/a/Maildir/:1:2:3", false },
+	{ "a@b.c:$y$hash:/d/a/Maildir/:-1:2", false },
+	{ "a@b.c:$y$hash:/d/a/Maildir/:1x:2", false },
+	{ "a@b.c:$y$hash:/d/a/Maildir/::2", false },
+	{ "A@b.c:$y$hash:/d/a/Maildir/:1:2", false },
+	{ ":$y$hash:/d/a/Maildir/:1:2", false },
+	{ "a@b.c", false },
+	{ "", false },
+};
+
+static void test_parse_line(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof line_cases / sizeof line_cases[0]; i++) {
+		struct vpw_entry e;
+		const char *in = line_cases[i].in;
+		int rc = vpasswd_parse_line(in, strlen(in), &e);
+		assert_int_equal(rc == 0, line_cases[i].want);
+		if (rc == 0) {
+			struct sbuf b = SBUF_INIT;
+			vpasswd_format_line(&e, &b);
+			assert_string_equal(b.s, in);
+			sbuf_free(&b);
+		}
+		vpasswd_entry_free(&e);
+	}
+	/* NUL inside and an over-long line fail closed */
+	struct vpw_entry e;
+	assert_int_equal(vpasswd_parse_line("a@b.c:h\0x:/m/:1:2", 18, &e), -1);
+	char big[VPASSWD_LINE_MAX + 40];
+	memset(big, 'h', sizeof big);
+	memcpy(big, "a@b.c:", 6);
+	memcpy(big + sizeof big - 10, ":/m/:1:2", 8);
+	assert_int_equal(vpasswd_parse_line(big, sizeof big - 2, &e), -1);
+}
+
+static void test_list_file_cdb(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/vpasswd_test.XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	struct sbuf txt = SBUF_INIT, cdb = SBUF_INIT;
+	sbuf_printf(&txt, "%s/vpasswd", dir);
+	sbuf_printf(&cdb, "%s/vpasswd.cdb", dir);
+	struct vpw_list l;
+	assert_int_equal(vpasswd_load(txt.s, &l), 0);
+	assert_int_equal(l.n, 0);
+	struct vpw_entry e = { strdup("a@b.c"), strdup("$y$x"), strdup("/m/a/Maildir/"), 7, 8 };
+	vpasswd_put(&l, &e);
+	struct vpw_entry e2 = { strdup("z@b.c"), strdup("$y$z"), strdup("/m/z/Maildir/"), 9, 9 };
+	vpasswd_put(&l, &e2);
+	struct vpw_entry e3 = { strdup("a@b.c"), strdup("$y$new"), strdup("/m/a/Maildir/"), 7, 8 };
+	vpasswd_put(&l, &e3);
+	assert_int_equal(l.n, 2);
+	assert_int_equal(vpasswd_save(txt.s, &l), 0);
+	assert_int_equal(vpasswd_build_cdb(&l, cdb.s), 0);
+	struct stat st;
+	assert_int_equal(stat(txt.s, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	vpasswd_list_free(&l);
+
+	assert_int_equal(vpasswd_load(txt.s, &l), 0);
+	assert_int_equal(l.n, 2);
+	assert_int_equal(vpasswd_find(&l, "z@b.c"), 1);
+	assert_true(vpasswd_remove(&l, "a@b.c"));
+	assert_false(vpasswd_remove(&l, "a@b.c"));
+	assert_int_equal(vpasswd_find(&l, "z@b.c"), 0);
+	vpasswd_list_free(&l);
+
+	struct vpw_entry got;
+	assert_int_equal(vpasswd_lookup(cdb.s, "a@b.c", &got), 1);
+	assert_string_equal(got.hash, "$y$new");
+	assert_int_equal(got.uid, 7);
+	vpasswd_entry_free(&got);
+	assert_int_equal(vpasswd_lookup(cdb.s, "nobody@b.c", &got), 0);
+
+	/* a corrupt file is refused as a whole */
+	assert_int_equal(file_write_atomic(txt.s, "a@b.c:x:/m/:1:2\ngarbage\n", 24, 0600), 0);
+	assert_int_equal(vpasswd_load(txt.s, &l), -1);
+	unlink(txt.s);
+	unlink(cdb.s);
+	rmdir(dir);
+	sbuf_free(&txt);
+	sbuf_free(&cdb);
+}
+
+static void test_hash_verify(void **state)
+{
+	(void)state;
+	struct sbuf h = SBUF_INIT;
+	assert_int_equal(vpasswd_hash("s3cret", &h), 0);
+	assert_memory_equal(h.s, "$y$", 3);
+	assert_true(vpasswd_verify("s3cret", h.s));
+	assert_false(vpasswd_verify("s3creT", h.s));
+	assert_false(vpasswd_verify("", h.s));
+	assert_false(vpasswd_verify("s3cret", NULL));
+	assert_false(vpasswd_verify("s3cret", ""));
+	assert_false(vpasswd_verify("s3cret", "*"));
+	char pw[VPASSWD_PASSWORD_MAX + 2];
+	memset(pw, 'p', sizeof pw);
+	pw[VPASSWD_PASSWORD_MAX] = '\0';
+	assert_int_equal(vpasswd_hash(pw, &h), 0);
+	assert_true(vpasswd_verify(pw, h.s));
+	pw[VPASSWD_PASSWORD_MAX] = 'p';
+	pw[VPASSWD_PASSWORD_MAX + 1] = '\0';
+	assert_int_equal(vpasswd_hash(pw, &h), -1);
+	assert_false(vpasswd_verify(pw, h.s));
+	sbuf_free(&h);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_addr_valid),
+		cmocka_unit_test(test_length_limits),
+		cmocka_unit_test(test_parse_line),
+		cmocka_unit_test(test_list_file_cdb),
+		cmocka_unit_test(test_hash_verify),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
