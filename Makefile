@@ -11,15 +11,18 @@ WARN     = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wvla -Werror
 CFLAGS   ?= -O2 -g
 ALLCFLAGS = -std=c17 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) \
-           -Isrc/lib -Isrc/mail -MMD -MP
-LDLIBS   = -lcdb -lcrypt $(EXTRA_LDLIBS)
+           -Isrc/lib -Isrc/mail -Isrc/tls -MMD -MP
+LDLIBS   = -Wl,--as-needed -lcdb -lcrypt -lssl -lcrypto -lunbound $(EXTRA_LDLIBS)
 
 LIB_SRC  := $(wildcard src/lib/*.c)
 MAIL_SRC := $(wildcard src/mail/*.c)
+TLS_SRC  := $(wildcard src/tls/*.c)
 LIB_OBJ  := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
 MAIL_OBJ := $(MAIL_SRC:src/%.c=$(BUILD)/obj/%.o)
+TLS_OBJ  := $(TLS_SRC:src/%.c=$(BUILD)/obj/%.o)
 LIBQ     := $(BUILD)/libqlib.a
 LIBM     := $(BUILD)/libqmail.a
+LIBT     := $(BUILD)/libqtls.a
 
 CMDS     := $(notdir $(patsubst %/,%,$(dir $(wildcard src/cmd/*/main.c))))
 BINS     := $(CMDS:%=$(BUILD)/bin/%)
@@ -47,9 +50,13 @@ $(LIBM): $(MAIL_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
+$(LIBT): $(TLS_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
 # One directory per program; main.c plus private modules.
 define CMD_RULE
-$(BUILD)/bin/$(1): $(patsubst src/%.c,$(BUILD)/obj/%.o,$(wildcard src/cmd/$(1)/*.c)) $(LIBM) $(LIBQ)
+$(BUILD)/bin/$(1): $(patsubst src/%.c,$(BUILD)/obj/%.o,$(wildcard src/cmd/$(1)/*.c)) $(LIBT) $(LIBM) $(LIBQ)
 	@mkdir -p $(BUILD)/bin
 	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) -o $$@ $$^ $(LDLIBS)
 endef
@@ -61,17 +68,17 @@ $(BUILD)/bin/.links: $(BINS)
 	  ln -sf sendmail $(BUILD)/bin/newaliases; fi
 	@touch $@
 
-$(BUILD)/test/%_test: tests/unit/%_test.c $(LIBM) $(LIBQ)
+$(BUILD)/test/%_test: tests/unit/%_test.c $(LIBT) $(LIBM) $(LIBQ)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALLCFLAGS) -Wno-missing-prototypes -o $@ $< $(LIBM) $(LIBQ) -lcmocka $(LDLIBS)
+	$(CC) $(ALLCFLAGS) -Wno-missing-prototypes -o $@ $< $(LIBT) $(LIBM) $(LIBQ) -lcmocka $(LDLIBS)
 
 # libFuzzer harnesses (clang); `make check` replays each seed corpus.
 FUZZ_CC     ?= clang
 FUZZ_CFLAGS  = -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-               -Isrc/lib -Isrc/mail
-$(BUILD)/fuzz/%_fuzz: tests/fuzz/%_fuzz.c $(LIB_SRC) $(MAIL_SRC)
+               -Isrc/lib -Isrc/mail -Isrc/tls
+$(BUILD)/fuzz/%_fuzz: tests/fuzz/%_fuzz.c $(LIB_SRC) $(MAIL_SRC) $(TLS_SRC)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(MAIL_SRC) $(LDLIBS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(MAIL_SRC) $(TLS_SRC) $(LDLIBS)
 
 deps:
 	@sh tools/deps.sh build

@@ -50,12 +50,18 @@ void sbuf_append_ulong(struct sbuf *b, unsigned long long v)
 
 void sbuf_vprintf(struct sbuf *b, const char *fmt, va_list ap)
 {
+	/* Short results (the common case) are formatted once, on the stack. */
+	char small[256];
 	va_list copy;
 	va_copy(copy, ap);
-	int n = vsnprintf(NULL, 0, fmt, copy);
+	int n = vsnprintf(small, sizeof small, fmt, copy);
 	va_end(copy);
 	if (n < 0)
 		return;
+	if ((size_t)n < sizeof small) {
+		sbuf_append(b, small, (size_t)n);
+		return;
+	}
 	sbuf_reserve(b, (size_t)n);
 	vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
 	b->len += (size_t)n;

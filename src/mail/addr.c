@@ -31,8 +31,8 @@ static bool is_atext(unsigned char c)
 
 static bool is_ldh(unsigned char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9') || c == '-';
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '-';
 }
 
 static char lower(char c)
@@ -254,9 +254,8 @@ static bool path_extent(const char *s, size_t len, bool bracketed, size_t *n)
 	return !bracketed;
 }
 
-enum addr_status addr_parse_path(const char *s, size_t len, bool allow_null,
-                                 const char *defdomain, struct sbuf *out,
-                                 size_t *consumed)
+enum addr_status addr_parse_path(const char *s, size_t len, bool allow_null, const char *defdomain,
+                                 struct sbuf *out, size_t *consumed)
 {
 	bool bracketed = len > 0 && s[0] == '<';
 	size_t start = bracketed ? 1 : 0, stop;
@@ -283,8 +282,7 @@ enum addr_status addr_parse_path(const char *s, size_t len, bool allow_null,
 	return ADDR_OK;
 }
 
-enum addr_status addr_normalize(const char *s, size_t len, const char *defdomain,
-                                struct sbuf *out)
+enum addr_status addr_normalize(const char *s, size_t len, const char *defdomain, struct sbuf *out)
 {
 	sbuf_clear(out);
 	if (len == 0)

@@ -28,11 +28,7 @@ static void fix_domain(const struct inject_cfg *c, struct sbuf *a)
 	const char *at = strrchr(a->s, '@');
 	if (!at)
 		return;
-	size_t dlen = strlen(at + 1);
-	if (dlen > 0 && at[dlen] == '+' && c->plusdomain[0]) {
-		sbuf_truncate(a, a->len - 1);
-		sbuf_printf(a, ".%s", c->plusdomain);
-	} else if (!strchr(at + 1, '.') && strcmp(at + 1, "localhost") != 0 &&
+	if (!strchr(at + 1, '.') && strcmp(at + 1, "localhost") != 0 &&
 	           c->defaultdomain[0] && at[1] != '[') {
 		sbuf_printf(a, ".%s", c->defaultdomain);
 	}
@@ -44,7 +40,16 @@ int inject_msg_address(const struct inject_cfg *c, const char *a, size_t len,
 	sbuf_clear(out);
 	if (len == 0 || (len == 2 && memcmp(a, "<>", 2) == 0))
 		return allow_null ? 0 : -1;
-	if (addr_normalize(a, len, c->defaulthost, out) != ADDR_OK || out->len == 0)
+	struct sbuf raw = SBUF_INIT;
+	sbuf_append(&raw, a, len);
+	/* "user@host+" means host.plusdomain; addr_normalize would refuse '+'. */
+	if (len > 1 && a[len - 1] == '+' && memchr(a, '@', len) && c->plusdomain[0]) {
+		sbuf_truncate(&raw, len - 1);
+		sbuf_printf(&raw, ".%s", c->plusdomain);
+	}
+	enum addr_status st = addr_normalize(raw.s, raw.len, c->defaulthost, out);
+	sbuf_free(&raw);
+	if (st != ADDR_OK || out->len == 0)
 		return -1;
 	fix_domain(c, out);
 	return out->len > 0 ? 0 : -1;

@@ -22,11 +22,11 @@
 
 struct received_info {
 	const char *helo;
-	const char *remote_host;    /* TCPREMOTEHOST, may be NULL */
-	const char *remote_ip;      /* TCPREMOTEIP, may be NULL */
+	const char *remote_host; /* TCPREMOTEHOST, may be NULL */
+	const char *remote_ip;   /* TCPREMOTEIP, may be NULL */
 	const char *me;
-	const char *protocol;       /* "ESMTP" or "SMTP" */
-	const char *id;             /* session id */
+	const char *protocol; /* "ESMTP" or "SMTP" */
+	const char *id;       /* session id */
 	time_t when;
 };
 

@@ -9,20 +9,11 @@
 #include <strings.h>
 
 static const char *const verb_names[SMTP_VERB_COUNT] = {
-	[SMTP_VERB_UNKNOWN] = "",
-	[SMTP_VERB_HELO] = "HELO",
-	[SMTP_VERB_EHLO] = "EHLO",
-	[SMTP_VERB_MAIL] = "MAIL",
-	[SMTP_VERB_RCPT] = "RCPT",
-	[SMTP_VERB_DATA] = "DATA",
-	[SMTP_VERB_RSET] = "RSET",
-	[SMTP_VERB_NOOP] = "NOOP",
-	[SMTP_VERB_QUIT] = "QUIT",
-	[SMTP_VERB_VRFY] = "VRFY",
-	[SMTP_VERB_EXPN] = "EXPN",
-	[SMTP_VERB_HELP] = "HELP",
-	[SMTP_VERB_STARTTLS] = "STARTTLS",
-	[SMTP_VERB_AUTH] = "AUTH",
+    [SMTP_VERB_UNKNOWN] = "",          [SMTP_VERB_HELO] = "HELO", [SMTP_VERB_EHLO] = "EHLO",
+    [SMTP_VERB_MAIL] = "MAIL",         [SMTP_VERB_RCPT] = "RCPT", [SMTP_VERB_DATA] = "DATA",
+    [SMTP_VERB_RSET] = "RSET",         [SMTP_VERB_NOOP] = "NOOP", [SMTP_VERB_QUIT] = "QUIT",
+    [SMTP_VERB_VRFY] = "VRFY",         [SMTP_VERB_EXPN] = "EXPN", [SMTP_VERB_HELP] = "HELP",
+    [SMTP_VERB_STARTTLS] = "STARTTLS", [SMTP_VERB_AUTH] = "AUTH",
 };
 
 const char *smtp_cmd_verb_name(enum smtp_verb v)

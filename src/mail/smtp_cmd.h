@@ -45,14 +45,14 @@ enum smtp_verb {
 
 enum smtp_cmd_status {
 	SMTP_CMD_OK = 0,
-	SMTP_CMD_BAD_CHAR,      /* CR or NUL in the line: 501 5.5.2 */
-	SMTP_CMD_EMPTY,         /* no verb: 500 5.5.2 */
-	SMTP_CMD_UNKNOWN,       /* verb not in the table: 500 5.5.1 */
+	SMTP_CMD_BAD_CHAR, /* CR or NUL in the line: 501 5.5.2 */
+	SMTP_CMD_EMPTY,    /* no verb: 500 5.5.2 */
+	SMTP_CMD_UNKNOWN,  /* verb not in the table: 500 5.5.1 */
 };
 
 struct smtp_cmd {
 	enum smtp_verb verb;
-	const char *arg;        /* into the line; not NUL-terminated */
+	const char *arg; /* into the line; not NUL-terminated */
 	size_t arg_len;
 };
 
@@ -68,7 +68,7 @@ enum smtp_arg_status {
 };
 
 struct smtp_mail_args {
-	struct sbuf sender;     /* "" for the null sender */
+	struct sbuf sender; /* "" for the null sender */
 	bool has_size;
 	uint64_t size;
 	enum smtp_body body;

@@ -33,7 +33,7 @@ static void emit(struct smtp_data *d, struct sbuf *out, const char *p, size_t n)
 
 static bool is_hop_field(const struct smtp_data *d)
 {
-	static const char *const names[] = { "received", "delivered-to" };
+	static const char *const names[] = {"received", "delivered-to"};
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
 		if (d->name_len == strlen(names[i]) && memcmp(d->name, names[i], d->name_len) == 0)
 			return true;
@@ -96,7 +96,7 @@ static void end_line(struct smtp_data *d, struct sbuf *out)
 {
 	if (d->in_header) {
 		if (d->line_len == 0 || d->field == FS_NAME || d->field == FS_WSP)
-			d->in_header = false;       /* empty line, or no "name:" */
+			d->in_header = false; /* empty line, or no "name:" */
 		else
 			header_count(d, 1);
 	}
@@ -143,7 +143,7 @@ static void step(struct smtp_data *d, char c, struct sbuf *out)
 		else if (c == '\n')
 			fatal(d, SD_ERR_BARE_LF);
 		else
-			content_byte(d, c, out);     /* RFC 5321 4.5.2: drop the dot */
+			content_byte(d, c, out); /* RFC 5321 4.5.2: drop the dot */
 		break;
 	case SD_DOT_CR:
 		if (c == '\n')

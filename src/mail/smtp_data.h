@@ -28,22 +28,22 @@
 #include "sbuf.h"
 
 enum smtp_data_state {
-	SD_LINE_START,          /* at the start of a line */
-	SD_DOT,                 /* a line started with '.' */
-	SD_DOT_CR,              /* ".\r" at a line start */
-	SD_TEXT,                /* inside a line */
-	SD_CR,                  /* CR inside a line */
-	SD_DONE,                /* end marker seen */
-	SD_FATAL,               /* bare CR or LF */
+	SD_LINE_START, /* at the start of a line */
+	SD_DOT,        /* a line started with '.' */
+	SD_DOT_CR,     /* ".\r" at a line start */
+	SD_TEXT,       /* inside a line */
+	SD_CR,         /* CR inside a line */
+	SD_DONE,       /* end marker seen */
+	SD_FATAL,      /* bare CR or LF */
 };
 
 enum smtp_data_error {
 	SD_ERR_NONE = 0,
-	SD_ERR_TOO_BIG,         /* 552 5.3.4 */
-	SD_ERR_HEADER,          /* 552 5.3.4 */
-	SD_ERR_LOOP,            /* 554 5.4.6 */
-	SD_ERR_BARE_LF,         /* 451 4.5.2, close */
-	SD_ERR_BARE_CR,         /* 451 4.5.2, close */
+	SD_ERR_TOO_BIG, /* 552 5.3.4 */
+	SD_ERR_HEADER,  /* 552 5.3.4 */
+	SD_ERR_LOOP,    /* 554 5.4.6 */
+	SD_ERR_BARE_LF, /* 451 4.5.2, close */
+	SD_ERR_BARE_CR, /* 451 4.5.2, close */
 };
 
 enum field_scan { FS_NAME, FS_WSP, FS_FIELD, FS_NOT_FIELD, FS_CONT };
@@ -52,14 +52,14 @@ struct smtp_data {
 	enum smtp_data_state state;
 	enum smtp_data_error error;
 	bool in_header;
-	enum field_scan field;  /* what the current header line is */
-	char name[16];          /* first bytes of the current line, lower-cased */
+	enum field_scan field; /* what the current header line is */
+	char name[16];         /* first bytes of the current line, lower-cased */
 	size_t name_len;
-	size_t line_len;        /* bytes of the current line so far */
-	size_t field_len;       /* bytes of the current header field (with folds) */
+	size_t line_len;  /* bytes of the current line so far */
+	size_t field_len; /* bytes of the current header field (with folds) */
 	size_t header_len;
 	size_t hops;
-	uint64_t stored;        /* bytes the message has (LF line endings) */
+	uint64_t stored; /* bytes the message has (LF line endings) */
 	uint64_t max_bytes;
 };
 

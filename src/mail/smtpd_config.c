@@ -52,7 +52,7 @@ static int load_limits(struct smtpd_config *c, const char **what)
 		errno = EINVAL;
 		return -1;
 	}
-	c->databytes = v ? v : DATABYTES_DEFAULT;    /* D-07: never unlimited */
+	c->databytes = v ? v : DATABYTES_DEFAULT; /* D-07: never unlimited */
 	*what = "timeoutsmtpd";
 	if (control_read_u64("timeoutsmtpd", SMTP_CMD_TIMEOUT, TIMEOUT_LIMIT, &v) < 0)
 		return -1;
@@ -67,7 +67,7 @@ static void load_env(struct smtpd_config *c)
 	sbuf_set_str(&c->relay_suffix, v ? v : "");
 	for (size_t i = 0; i < c->relay_suffix.len; i++) {
 		unsigned char ch = (unsigned char)c->relay_suffix.s[i];
-		if (ch < 0x21 || ch > 0x7e)     /* never a control byte in an address */
+		if (ch < 0x21 || ch > 0x7e) /* never a control byte in an address */
 			sbuf_clear(&c->relay_suffix);
 	}
 	v = getenv("TCPREMOTEIP");

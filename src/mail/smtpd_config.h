@@ -33,8 +33,8 @@ struct smtpd_config {
 	struct sbuf defaultdomain;
 	struct sbuf localiphost;
 	struct strlist rcpthosts;
-	bool has_rcpthosts;         /* rcpthosts or morercpthosts.cdb exists */
-	char *morercpthosts;        /* path of morercpthosts.cdb */
+	bool has_rcpthosts;  /* rcpthosts or morercpthosts.cdb exists */
+	char *morercpthosts; /* path of morercpthosts.cdb */
 	struct strlist badmailfrom;
 	uint64_t databytes;
 	unsigned timeout_s;
@@ -44,7 +44,7 @@ struct smtpd_config {
 	struct sbuf remote_host;
 	struct sbuf local_ip;
 	struct route_config route;
-	smtpd_deliverable_fn deliverable;   /* users_deliverable; tests swap it */
+	smtpd_deliverable_fn deliverable; /* users_deliverable; tests swap it */
 };
 
 int smtpd_config_load(struct smtpd_config *c, const char **what);

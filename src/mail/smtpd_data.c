@@ -1,8 +1,8 @@
 /*
  * smtpd_data.c: DATA for qmail-smtpd (see smtpd_session.h, smtp_data.h).
  *
- * Order: D-13 check (nothing may follow DATA in the same pipelined group),
- * DATA hooks, start qmail-queue, 354, the Received field, then the body
+ * Order (after the session's D-13 check that nothing followed DATA in its
+ * pipelined group): DATA hooks, start qmail-queue, 354, the Received field, then the body
  * through the DATA state machine straight into qmail-queue.  250 is sent
  * only after qmail-queue exited 0 (POLICY promise 1).
  */
@@ -20,13 +20,13 @@ static void add_received(struct smtpd_session *s, struct qqueue *q, const char *
 {
 	struct sbuf r = SBUF_INIT;
 	struct received_info ri = {
-		.helo = sbuf_cstr(&s->helo),
-		.remote_host = sbuf_cstr(&s->cfg->remote_host),
-		.remote_ip = sbuf_cstr(&s->cfg->remote_ip),
-		.me = sbuf_cstr(&s->cfg->me),
-		.protocol = s->is_esmtp ? "ESMTP" : "SMTP",
-		.id = msgid,
-		.when = time(NULL),
+	    .helo = sbuf_cstr(&s->helo),
+	    .remote_host = sbuf_cstr(&s->cfg->remote_host),
+	    .remote_ip = sbuf_cstr(&s->cfg->remote_ip),
+	    .me = sbuf_cstr(&s->cfg->me),
+	    .protocol = s->is_esmtp ? "ESMTP" : "SMTP",
+	    .id = msgid,
+	    .when = time(NULL),
 	};
 	received_format(&ri, &r);
 	qqueue_write(q, r.s, r.len);
@@ -86,9 +86,9 @@ static void finish(struct smtpd_session *s, struct smtp_data *d, struct qqueue *
 	struct sbuf n = SBUF_INIT, bytes = SBUF_INIT;
 	sbuf_append_ulong(&n, s->rcpts.n);
 	sbuf_append_ulong(&bytes, d->stored);
-	log_kv(LOG_LEVEL_INFO, "message", "session", s->id, "id", msgid, "sender", sbuf_cstr(&s->sender),
-	       "rcpts", n.s, "bytes", bytes.s, "result", result, "reply", reply.s,
-	       (char *)NULL);
+	log_kv(LOG_LEVEL_INFO, "message", "session", s->id, "id", msgid, "sender",
+	       sbuf_cstr(&s->sender), "rcpts", n.s, "bytes", bytes.s, "result", result, "reply",
+	       reply.s, (char *)NULL);
 	sbuf_free(&n);
 	sbuf_free(&bytes);
 	sbuf_free(&reply);
@@ -99,21 +99,21 @@ static void transfer(struct smtpd_session *s, struct qqueue *q, const char *msgi
 	struct smtp_data d;
 	smtp_data_init(&d, s->cfg->databytes);
 	add_received(s, q, msgid);
-	bio_rate_start(&s->bio, SMTP_DATA_MIN_RATE, SMTP_DATA_GRACE);     /* D-20 */
+	bio_rate_start(&s->bio, SMTP_DATA_MIN_RATE, SMTP_DATA_GRACE); /* D-20 */
 	int r = pump(s, &d, q);
 	bio_rate_stop(&s->bio);
 	if (r != BIO_OK) {
 		qqueue_abort(q);
 		if (r == BIO_TIMEOUT || r == BIO_TOO_SLOW)
 			smtpd_reply(s, "421 4.4.2 timeout in DATA, closing connection");
-		log_kv(LOG_LEVEL_INFO, "message", "session", s->id, "id", msgid,
-		       "result", r == BIO_EOF ? "eof" : "timeout", (char *)NULL);
+		log_kv(LOG_LEVEL_INFO, "message", "session", s->id, "id", msgid, "result",
+		       r == BIO_EOF ? "eof" : "timeout", (char *)NULL);
 		s->want_close = true;
 	} else if (d.state == SD_FATAL) {
 		qqueue_abort(q);
-		smtpd_reply(s, smtp_data_reply(&d));     /* D-01, D-02 */
-		log_kv(LOG_LEVEL_INFO, "message", "session", s->id, "id", msgid,
-		       "result", "bare-cr-lf", (char *)NULL);
+		smtpd_reply(s, smtp_data_reply(&d)); /* D-01, D-02 */
+		log_kv(LOG_LEVEL_INFO, "message", "session", s->id, "id", msgid, "result",
+		       "bare-cr-lf", (char *)NULL);
 		s->want_close = true;
 	} else {
 		finish(s, &d, q, msgid);
@@ -124,12 +124,6 @@ void smtpd_data_handle(struct smtpd_session *s)
 {
 	struct qqueue q;
 	struct sbuf msgid = SBUF_INIT;
-	if (s->want_sync_check && bio_buffered(&s->bio) > 0) {
-		/* D-13: DATA must end a pipelined group (RFC 2920 3.1). */
-		smtpd_reply(s, "554 5.5.0 protocol synchronization error (input after DATA)");
-		s->want_close = true;
-		return;
-	}
 	struct sbuf hook_reply = SBUF_INIT;
 	if (smtpd_run_hooks(s, SMTPD_HOOK_DATA, "", &hook_reply) != SMTPD_ACCEPT) {
 		smtpd_reply(s, hook_reply.s);

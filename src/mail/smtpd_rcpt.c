@@ -63,13 +63,14 @@ static const char *check_rcpt(struct smtpd_session *s, const char *addr, const c
 
 void smtpd_rcpt_handle(struct smtpd_session *s, const char *arg, size_t len)
 {
-	struct smtp_rcpt_args a = { SBUF_INIT };
+	struct smtp_rcpt_args a = {SBUF_INIT};
 	const char *why = NULL, *reply = NULL;
 	if (s->rcpts.n >= RCPT_MAX) {
 		smtpd_reply(s, "452 4.5.3 too many recipients");
 		return;
 	}
-	enum smtp_arg_status st = smtp_cmd_parse_rcpt(arg, len, sbuf_cstr(&s->cfg->defaultdomain), &a);
+	enum smtp_arg_status st =
+	    smtp_cmd_parse_rcpt(arg, len, sbuf_cstr(&s->cfg->defaultdomain), &a);
 	if (st != SMTP_ARG_OK) {
 		smtpd_reply(s, smtp_arg_reply(st, true));
 		smtp_rcpt_args_free(&a);
@@ -79,15 +80,16 @@ void smtpd_rcpt_handle(struct smtpd_session *s, const char *arg, size_t len)
 	reply = check_rcpt(s, a.rcpt.s, &why);
 	if (reply != NULL) {
 		smtpd_reply(s, reply);
-		log_kv(LOG_LEVEL_INFO, "reject", "session", s->id, "rcpt", a.rcpt.s,
-		       "reason", why, (char *)NULL);
+		log_kv(LOG_LEVEL_INFO, "reject", "session", s->id, "rcpt", a.rcpt.s, "reason", why,
+		       (char *)NULL);
 	} else {
 		struct sbuf hook_reply = SBUF_INIT;
 		if (smtpd_run_hooks(s, SMTPD_HOOK_RCPT, a.rcpt.s, &hook_reply) != SMTPD_ACCEPT) {
 			smtpd_reply(s, hook_reply.s);
 		} else {
 			if (s->cfg->is_relayclient)
-				sbuf_append(&a.rcpt, s->cfg->relay_suffix.s, s->cfg->relay_suffix.len);
+				sbuf_append(&a.rcpt, s->cfg->relay_suffix.s,
+				            s->cfg->relay_suffix.len);
 			strlist_add(&s->rcpts, a.rcpt.s, a.rcpt.len);
 			s->state = SMTPD_RCPT;
 			smtpd_reply(s, "250 2.1.5 ok");

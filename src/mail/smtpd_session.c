@@ -6,21 +6,29 @@
 #include "smtpd_session.h"
 
 #include "proto_limits.h"
+#include "scan.h"
 #include "smtp_cmd.h"
 #include "smtpd_rcpt.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#define GREET_WAIT_MS 100
+/*
+ * D-13: by default the check for early talkers costs nothing (a zero-timeout
+ * poll just before the greeting); GREETDELAY (seconds, as in the qmail
+ * greetdelay patches) makes the server wait and so catch more of them.
+ */
+#define GREET_DELAY_MAX_S 60
 
 typedef void (*verb_fn)(struct smtpd_session *s, const struct smtp_cmd *cmd);
 
 struct verb_entry {
 	enum smtp_verb verb;
 	verb_fn handler;
-	unsigned states;        /* enum smtpd_state bits where it is allowed */
-	const char *refused;    /* reply in any other state */
+	unsigned states;     /* enum smtpd_state bits where it is allowed */
+	const char *refused; /* reply in any other state */
+	bool ends_group;     /* RFC 2920 3.1: nothing may follow it (D-13) */
 };
 
 void smtpd_reply(struct smtpd_session *s, const char *line)
@@ -88,8 +96,8 @@ static void do_helo_common(struct smtpd_session *s, const struct smtp_cmd *cmd, 
 	s->is_esmtp = esmtp;
 	smtpd_reset_transaction(s);
 	s->state = SMTPD_READY;
-	log_kv(LOG_LEVEL_INFO, "helo", "session", s->id, "helo", s->helo.s,
-	       "esmtp", esmtp ? "yes" : "no", (char *)NULL);
+	log_kv(LOG_LEVEL_INFO, "helo", "session", s->id, "helo", s->helo.s, "esmtp",
+	       esmtp ? "yes" : "no", (char *)NULL);
 }
 
 static void do_helo(struct smtpd_session *s, const struct smtp_cmd *cmd)
@@ -108,10 +116,10 @@ struct ehlo_ext {
 };
 
 static const struct ehlo_ext ehlo_exts[] = {
-	{ "PIPELINING", false },
-	{ "8BITMIME", false },
-	{ "SIZE", true },
-	{ "ENHANCEDSTATUSCODES", false },
+    {"PIPELINING", false},
+    {"8BITMIME", false},
+    {"SIZE", true},
+    {"ENHANCEDSTATUSCODES", false},
 };
 
 static void do_ehlo(struct smtpd_session *s, const struct smtp_cmd *cmd)
@@ -135,9 +143,9 @@ static void do_ehlo(struct smtpd_session *s, const struct smtp_cmd *cmd)
 
 static void do_mail(struct smtpd_session *s, const struct smtp_cmd *cmd)
 {
-	struct smtp_mail_args a = { SBUF_INIT, false, 0, SMTP_BODY_NONE };
-	enum smtp_arg_status st = smtp_cmd_parse_mail(cmd->arg, cmd->arg_len,
-	                                              sbuf_cstr(&s->cfg->defaultdomain), &a);
+	struct smtp_mail_args a = {SBUF_INIT, false, 0, SMTP_BODY_NONE};
+	enum smtp_arg_status st =
+	    smtp_cmd_parse_mail(cmd->arg, cmd->arg_len, sbuf_cstr(&s->cfg->defaultdomain), &a);
 	if (st != SMTP_ARG_OK) {
 		smtpd_reply(s, smtp_arg_reply(st, false));
 	} else if (a.has_size && a.size > s->cfg->databytes) {
@@ -219,20 +227,20 @@ static void do_data(struct smtpd_session *s, const struct smtp_cmd *cmd)
 #define ANY (SMTPD_START | SMTPD_READY | SMTPD_MAIL | SMTPD_RCPT)
 
 static const struct verb_entry verbs[] = {
-	{ SMTP_VERB_HELO, do_helo, ANY, NULL },
-	{ SMTP_VERB_EHLO, do_ehlo, ANY, NULL },
-	{ SMTP_VERB_MAIL, do_mail, SMTPD_READY,
-	  "503 5.5.1 send HELO/EHLO first, or MAIL already given" },
-	{ SMTP_VERB_RCPT, do_rcpt, SMTPD_MAIL | SMTPD_RCPT, "503 5.5.1 need MAIL before RCPT" },
-	{ SMTP_VERB_DATA, do_data, SMTPD_RCPT, "503 5.5.1 need MAIL and RCPT before DATA" },
-	{ SMTP_VERB_RSET, do_rset, ANY, NULL },
-	{ SMTP_VERB_NOOP, do_noop, ANY, NULL },
-	{ SMTP_VERB_QUIT, do_quit, ANY, NULL },
-	{ SMTP_VERB_VRFY, do_vrfy, ANY, NULL },
-	{ SMTP_VERB_EXPN, do_expn, ANY, NULL },
-	{ SMTP_VERB_HELP, do_help, ANY, NULL },
-	{ SMTP_VERB_STARTTLS, do_not_implemented, ANY, NULL },
-	{ SMTP_VERB_AUTH, do_not_implemented, ANY, NULL },
+    {SMTP_VERB_HELO, do_helo, ANY, NULL, false},
+    {SMTP_VERB_EHLO, do_ehlo, ANY, NULL, false},
+    {SMTP_VERB_MAIL, do_mail, SMTPD_READY, "503 5.5.1 send HELO/EHLO first, or MAIL already given",
+     false},
+    {SMTP_VERB_RCPT, do_rcpt, SMTPD_MAIL | SMTPD_RCPT, "503 5.5.1 need MAIL before RCPT", false},
+    {SMTP_VERB_DATA, do_data, SMTPD_RCPT, "503 5.5.1 need MAIL and RCPT before DATA", true},
+    {SMTP_VERB_RSET, do_rset, ANY, NULL, false},
+    {SMTP_VERB_NOOP, do_noop, ANY, NULL, false},
+    {SMTP_VERB_QUIT, do_quit, ANY, NULL, false},
+    {SMTP_VERB_VRFY, do_vrfy, ANY, NULL, false},
+    {SMTP_VERB_EXPN, do_expn, ANY, NULL, false},
+    {SMTP_VERB_HELP, do_help, ANY, NULL, false},
+    {SMTP_VERB_STARTTLS, do_not_implemented, ANY, NULL, false},
+    {SMTP_VERB_AUTH, do_not_implemented, ANY, NULL, false},
 };
 
 static void dispatch(struct smtpd_session *s, const char *line, size_t len)
@@ -250,13 +258,30 @@ static void dispatch(struct smtpd_session *s, const char *line, size_t len)
 	for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++) {
 		if (verbs[i].verb != cmd.verb)
 			continue;
-		if (verbs[i].states & s->state)
+		if (verbs[i].ends_group && s->want_sync_check && bio_buffered(&s->bio) > 0) {
+			/* D-13: checked even when the verb is refused, so that a
+			 * pipelined message body is never read as commands. */
+			smtpd_reply(s,
+			            "554 5.5.0 protocol synchronization error (input after DATA)");
+			log_kv(LOG_LEVEL_INFO, "reject", "session", s->id, "reason", "pipelining",
+			       (char *)NULL);
+			s->want_close = true;
+		} else if (verbs[i].states & s->state)
 			verbs[i].handler(s, &cmd);
 		else
 			smtpd_reply(s, verbs[i].refused);
 		return;
 	}
 	smtpd_reply(s, smtp_cmd_reply(SMTP_CMD_UNKNOWN));
+}
+
+static unsigned greet_delay_ms(void)
+{
+	const char *v = getenv("GREETDELAY");
+	uint64_t secs;
+	if (!v || !scan_u64_str(v, GREET_DELAY_MAX_S, &secs))
+		return 0;
+	return (unsigned)secs * 1000u;
 }
 
 void smtpd_session_init(struct smtpd_session *s, struct smtpd_config *cfg, int rfd, int wfd)
@@ -266,7 +291,7 @@ void smtpd_session_init(struct smtpd_session *s, struct smtpd_config *cfg, int r
 	bio_init(&s->bio, rfd, wfd);
 	bio_set_timeout(&s->bio, cfg->timeout_s * 1000u);
 	s->state = SMTPD_START;
-	s->greet_wait_ms = GREET_WAIT_MS;
+	s->greet_wait_ms = greet_delay_ms();
 	struct stat st;
 	s->want_sync_check = fstat(rfd, &st) == 0 && S_ISSOCK(st.st_mode);
 	log_session_id(s->id);
@@ -322,7 +347,7 @@ static bool one_command(struct smtpd_session *s)
 	if (r != BIO_OK || how == BIO_LINE_PARTIAL)
 		return false;
 	if (how == BIO_LINE_TOO_LONG)
-		smtpd_reply(s, "500 5.5.2 line too long");     /* D-06 */
+		smtpd_reply(s, "500 5.5.2 line too long"); /* D-06 */
 	else
 		dispatch(s, s->line.s, s->line.len);
 	return !s->want_close;

@@ -38,10 +38,10 @@
 #include "smtpd_config.h"
 
 enum smtpd_state {
-	SMTPD_START = 1 << 0,       /* no HELO/EHLO yet */
-	SMTPD_READY = 1 << 1,       /* greeted, no transaction */
-	SMTPD_MAIL = 1 << 2,        /* MAIL accepted */
-	SMTPD_RCPT = 1 << 3,        /* at least one RCPT accepted */
+	SMTPD_START = 1 << 0, /* no HELO/EHLO yet */
+	SMTPD_READY = 1 << 1, /* greeted, no transaction */
+	SMTPD_MAIL = 1 << 2,  /* MAIL accepted */
+	SMTPD_RCPT = 1 << 3,  /* at least one RCPT accepted */
 };
 
 enum smtpd_hook_point {
@@ -59,8 +59,7 @@ struct smtpd_session;
 struct smtpd_hook {
 	enum smtpd_hook_point point;
 	/* arg: the HELO name, sender, or recipient; "" at connect and DATA. */
-	enum smtpd_verdict (*fn)(struct smtpd_session *s, const char *arg,
-	                         struct sbuf *reply);
+	enum smtpd_verdict (*fn)(struct smtpd_session *s, const char *arg, struct sbuf *reply);
 };
 
 struct smtpd_session {
@@ -75,18 +74,16 @@ struct smtpd_session {
 	struct strlist rcpts;
 	const struct smtpd_hook *hooks;
 	size_t n_hooks;
-	struct sbuf connect_reply;      /* set when a connect hook refused */
+	struct sbuf connect_reply; /* set when a connect hook refused */
 	bool want_close;
-	unsigned greet_wait_ms;         /* D-13: wait for early talkers */
-	bool want_sync_check;           /* D-13 applies: input is a socket */
+	unsigned greet_wait_ms; /* D-13: wait for early talkers */
+	bool want_sync_check;   /* D-13 applies: input is a socket */
 	uint64_t n_messages;
 };
 
 /* The caller keeps cfg alive; hooks may be NULL. */
-void smtpd_session_init(struct smtpd_session *s, struct smtpd_config *cfg,
-                        int rfd, int wfd);
-void smtpd_session_set_hooks(struct smtpd_session *s, const struct smtpd_hook *hooks,
-                             size_t n);
+void smtpd_session_init(struct smtpd_session *s, struct smtpd_config *cfg, int rfd, int wfd);
+void smtpd_session_set_hooks(struct smtpd_session *s, const struct smtpd_hook *hooks, size_t n);
 void smtpd_session_free(struct smtpd_session *s);
 /* Runs the session to its end; returns an exit code (exitcode.h). */
 int smtpd_session_run(struct smtpd_session *s);

@@ -346,6 +346,12 @@ static void test_sync_errors(void **state)
 		"<250 ", "<250 ", "<554 5.5.0", "<EOF",
 	};
 	RUN(after_data);
+	static const char *const refused_data[] = {
+		"<220 ", ">HELO c", "<250 ",
+		">MAIL FROM:<a@b.test>", ">RCPT TO:<a@remote.test>", ">DATA", ">RSET",
+		"<250 ", "<553 ", "<554 5.5.0", "<EOF",
+	};
+	RUN(refused_data);
 	static const char *const bare_cr[] = {
 		"<220 ", ">HELO c", "<250 ",
 		">MAIL FROM:<a@b.test>", ">RCPT TO:<a@example.test>", ">DATA",
@@ -422,8 +428,19 @@ static void test_timeout(void **state)
 {
 	(void)state;
 	static const char *const script[] = { "<220 ", "<421 4.4.2", "<EOF" };
+	static const char *const in_data[] = {
+		"<220 ", ">HELO c", "<250 ",
+		">MAIL FROM:<a@b.test>", ">RCPT TO:<a@example.test>", ">DATA",
+		"<250 ", "<250 ", "<354 ", ">!Subject: stalled\r\n", "<421 4.4.2", "<EOF",
+	};
 	put_file("control/timeoutsmtpd", "1\n");
 	RUN(script);
+	unlink(file_path("env"));
+	RUN(in_data);
+	struct sbuf b = SBUF_INIT;
+	read_file("env", &b);
+	assert_null(strchr(b.s, 'F'));      /* no envelope: nothing queued */
+	sbuf_free(&b);
 	unlink(file_path("control/timeoutsmtpd"));
 }
 

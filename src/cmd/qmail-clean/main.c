@@ -112,7 +112,11 @@ static void handle(struct sbuf *in)
 
 int main(void)
 {
+	/* qmail-clean ends at end of fd 0, when qmail-send is gone. */
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGALRM, SIG_IGN);
 	char *q = instance_path("queue");
 	if (chdir(q) < 0)
 		return EXIT_TEMP;

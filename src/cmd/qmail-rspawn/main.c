@@ -59,6 +59,9 @@ static void child(int out_fd, const char *msgid, const char *sender, const char 
 	const char *host = at ? at + 1 : "";
 	char *argv[5] = { remote_prog, (char *)host, (char *)sender, (char *)rcpt, NULL };
 	signal(SIGPIPE, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	signal(SIGALRM, SIG_DFL);
 	execv(remote_prog, argv);
 	if (errno == ENOENT)
 		(void)!write(1, MISSING_TEXT, sizeof MISSING_TEXT);
@@ -161,7 +164,12 @@ static bool read_requests(struct sbuf *in)
 
 int main(void)
 {
+	/* Stopping is qmail-send's decision: we finish at end of fd 0, so a
+	 * signal to the whole process group does not cut deliveries short. */
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGALRM, SIG_IGN);
 	if (chdir(instance_home()) < 0)
 		return EXIT_TEMP;
 	const char *env = getenv("QMAILREMOTE");

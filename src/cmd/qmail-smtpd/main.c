@@ -37,8 +37,8 @@ static void out_of_memory(void)
 
 static void limit_memory(void)
 {
-#ifndef HAS_ASAN    /* ASan reserves terabytes of address space */
-	struct rlimit rl = { SMTPD_AS_LIMIT, SMTPD_AS_LIMIT };
+#ifndef HAS_ASAN /* ASan reserves terabytes of address space */
+	struct rlimit rl = {SMTPD_AS_LIMIT, SMTPD_AS_LIMIT};
 	struct rlimit cur;
 	if (getrlimit(RLIMIT_AS, &cur) == 0 && cur.rlim_max != RLIM_INFINITY &&
 	    cur.rlim_max < SMTPD_AS_LIMIT)
@@ -58,7 +58,7 @@ int main(int argc, char **argv)
 	log_set_ident("qmail-smtpd");
 	alloc_set_fatal(out_of_memory);
 	signal(SIGPIPE, SIG_IGN);
-	signal(SIGCHLD, SIG_DFL);     /* an inherited SIG_IGN would hide qmail-queue's status */
+	signal(SIGCHLD, SIG_DFL); /* an inherited SIG_IGN would hide qmail-queue's status */
 	limit_memory();
 	if (smtpd_config_load(&cfg, &what) < 0) {
 		static const char msg[] = "421 4.3.0 unable to read configuration\r\n";
@@ -67,10 +67,9 @@ int main(int argc, char **argv)
 		(void)!write(1, msg, sizeof msg - 1);
 		return EXIT_TEMP;
 	}
-	if (!cfg.has_rcpthosts)     /* D-04: fail closed, say so once */
-		log_kv(LOG_LEVEL_WARN, "config", "file", "rcpthosts",
-		       "note", "missing: no domain accepted except for RELAYCLIENT",
-		       (char *)NULL);
+	if (!cfg.has_rcpthosts) /* D-04: fail closed, say so once */
+		log_kv(LOG_LEVEL_WARN, "config", "file", "rcpthosts", "note",
+		       "missing: no domain accepted except for RELAYCLIENT", (char *)NULL);
 	smtpd_session_init(&s, &cfg, 0, 1);
 	int code = smtpd_session_run(&s);
 	smtpd_session_free(&s);

@@ -1,0 +1,31 @@
+/* vpasswd_fuzz.c: libFuzzer harness for the users/vpasswd line parser. */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sbuf.h"
+#include "vpasswd.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct vpw_entry e;
+	if (vpasswd_parse_line((const char *)data, size, &e) == 0) {
+		/* what parses must format back to the same bytes */
+		struct sbuf b = SBUF_INIT;
+		vpasswd_format_line(&e, &b);
+		if (!vpasswd_addr_valid(e.addr) || strchr(e.hash, ':') || strchr(e.maildir, '\n'))
+			abort();
+		sbuf_free(&b);
+		vpasswd_entry_free(&e);
+	}
+	char *s = malloc(size + 1);
+	memcpy(s, data, size);
+	s[size] = '\0';
+	(void)vpasswd_addr_valid(s);
+	(void)vpasswd_domain_valid(s);
+	free(s);
+	return 0;
+}
