@@ -17,6 +17,7 @@ import os
 import platform
 import pwd
 import shutil
+import signal
 import smtplib
 import socket
 import subprocess
@@ -73,7 +74,7 @@ class RssSampler(threading.Thread):
             for d in glob.glob("/proc/[0-9]*"):
                 try:
                     exe = os.readlink(d + "/exe")
-                    if not self.select(exe):
+                    if not self.select(int(d[6:]), exe):
                         continue
                     with open(d + "/statm") as f:
                         total += int(f.read().split()[1]) * page
@@ -107,7 +108,7 @@ class QmailNg:
         wait_port(self.port)
         self.maildir = self.ctl("user", "path", RCPT).strip()
 
-    def owns(self, exe):
+    def owns(self, pid, exe):
         return os.path.dirname(exe) == self.bindir
 
     def queue_empty(self):
@@ -163,6 +164,7 @@ class Postfix:
             "default_process_limit": "100",
             "smtpd_client_connection_count_limit": "0",
             "message_size_limit": str(50 * 1024 * 1024),
+            "virtual_mailbox_limit": "0",
             "alias_maps": "", "alias_database": "",
         }
         with open(os.path.join(self.etc, "main.cf"), "w") as f:
@@ -188,8 +190,19 @@ class Postfix:
         with open(os.path.join(self.etc, "master.cf"), "w") as f:
             f.writelines(out)
 
-    def owns(self, exe):
-        return exe.startswith("/usr/lib/postfix/")
+    def owns(self, pid, exe):
+        """The instance's master and its children (postfix daemons are
+        direct children of master(8))."""
+        if not exe.startswith("/usr/lib/postfix/"):
+            return False
+        try:
+            with open(os.path.join(self.base, "queue", "pid", "master.pid")) as f:
+                master = int(f.read().split()[0])
+            with open("/proc/%d/stat" % pid) as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            return False
+        return pid == master or ppid == master
 
     def queue_empty(self):
         for q in ("incoming", "active", "deferred", "maildrop"):
@@ -350,6 +363,7 @@ def main():
     args = ap.parse_args()
     if args.install_only:
         return 0
+    signal.signal(signal.SIGTERM, lambda *a: sys.exit("bench: terminated"))
     if os.geteuid() != 0:
         print("bench: must run as root (Postfix instance)", file=sys.stderr)
         return 1

@@ -39,8 +39,7 @@ static void add_field(struct hdr_list *out, const char *s, size_t len, size_t na
 	f->is_deleted = false;
 }
 
-enum hdr_status hdr822_parse(const char *data, size_t len, struct hdr_list *out,
-                             size_t *body_off)
+enum hdr_status hdr822_parse(const char *data, size_t len, struct hdr_list *out, size_t *body_off)
 {
 	size_t pos = 0;
 	memset(out, 0, sizeof *out);
@@ -105,8 +104,8 @@ const char *hdr822_value(const struct hdr_field *f, size_t *len)
 }
 
 struct alp {
-	struct sbuf cur;        /* addr-spec text outside angle brackets */
-	struct sbuf angle;      /* text inside <...> */
+	struct sbuf cur;   /* addr-spec text outside angle brackets */
+	struct sbuf angle; /* text inside <...> */
 	bool has_angle;
 	bool in_angle;
 	struct strlist *out;
@@ -184,13 +183,13 @@ static int step(struct alp *a, const char *v, size_t len, size_t *i)
 		return 0;
 	}
 	if (a->in_angle && c == ':') {
-		sbuf_clear(&a->angle);      /* source route "@a,@b:user@d" */
+		sbuf_clear(&a->angle); /* source route "@a,@b:user@d" */
 		return 0;
 	}
 	if (!a->in_angle && (c == ',' || c == ';'))
 		return emit(a);
 	if (!a->in_angle && c == ':') {
-		sbuf_clear(&a->cur);        /* group display name */
+		sbuf_clear(&a->cur); /* group display name */
 		return a->has_angle ? -1 : 0;
 	}
 	if (c == '\\' && *i + 1 < len) {
@@ -206,7 +205,7 @@ static int step(struct alp *a, const char *v, size_t len, size_t *i)
 
 int hdr822_addrlist(const char *value, size_t len, struct strlist *out)
 {
-	struct alp a = { SBUF_INIT, SBUF_INIT, false, false, out };
+	struct alp a = {SBUF_INIT, SBUF_INIT, false, false, out};
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < len; i++)
 		rc = step(&a, value, len, &i);

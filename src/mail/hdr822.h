@@ -27,9 +27,9 @@
 #define HDR822_ADDRS_MAX 100000
 
 struct hdr_field {
-	char *text;             /* the whole field, continuation lines and final LF */
+	char *text; /* the whole field, continuation lines and final LF */
 	size_t len;
-	size_t name_len;        /* bytes of the name before ':' */
+	size_t name_len; /* bytes of the name before ':' */
 	bool is_deleted;
 };
 
@@ -43,8 +43,7 @@ enum hdr_status { HDR_OK = 0, HDR_FIELD_TOO_BIG, HDR_SECTION_TOO_BIG, HDR_BAD };
 
 /* Parses the header section of data[0..len); *body_off is where the body
  * starts.  On error out is emptied. */
-enum hdr_status hdr822_parse(const char *data, size_t len, struct hdr_list *out,
-                             size_t *body_off);
+enum hdr_status hdr822_parse(const char *data, size_t len, struct hdr_list *out, size_t *body_off);
 void hdr822_free(struct hdr_list *l);
 /* Case-insensitive name comparison. */
 bool hdr822_is(const struct hdr_field *f, const char *name);

@@ -19,8 +19,7 @@ static void trim(const char **s, size_t *len)
 		(*len)--;
 }
 
-static int add_target(const char *t, size_t len, const char *defdomain,
-                      struct sbuf *value)
+static int add_target(const char *t, size_t len, const char *defdomain, struct sbuf *value)
 {
 	struct sbuf norm = SBUF_INIT;
 	trim(&t, &len);
@@ -43,8 +42,7 @@ static int add_target(const char *t, size_t len, const char *defdomain,
 }
 
 /* Splits at commas outside double quotes. */
-static int parse_targets(const char *s, size_t len, const char *defdomain,
-                         struct sbuf *value)
+static int parse_targets(const char *s, size_t len, const char *defdomain, struct sbuf *value)
 {
 	size_t start = 0;
 	bool quoted = false;
@@ -72,8 +70,7 @@ static bool name_ok(const char *s, size_t len)
 	return true;
 }
 
-static int add_entry(const char *line, size_t len, const char *defdomain,
-                     struct alias_list *out)
+static int add_entry(const char *line, size_t len, const char *defdomain, struct alias_list *out)
 {
 	const char *colon = memchr(line, ':', len);
 	if (!colon)
@@ -92,7 +89,7 @@ static int add_entry(const char *line, size_t len, const char *defdomain,
 			return -1;
 		}
 	}
-	struct alias_entry e = { key, SBUF_INIT };
+	struct alias_entry e = {key, SBUF_INIT};
 	size_t rest = len - (size_t)(colon - line) - 1;
 	if (parse_targets(colon + 1, rest, defdomain, &e.value) < 0) {
 		free(key);
@@ -167,11 +164,11 @@ void inject_aliases_free(struct alias_list *l)
 	memset(l, 0, sizeof *l);
 }
 
-int inject_aliases_compile(const char *src, const char *cdb_path,
-                           const char *defdomain, struct sbuf *err)
+int inject_aliases_compile(const char *src, const char *cdb_path, const char *defdomain,
+                           struct sbuf *err)
 {
 	struct sbuf data = SBUF_INIT;
-	struct alias_list l = { NULL, 0, 0 };
+	struct alias_list l = {NULL, 0, 0};
 	if (file_read_all(src, &data, ALIASES_FILE_MAX) < 0 && errno != ENOENT) {
 		sbuf_printf(err, "cannot read %s", src);
 		sbuf_free(&data);

@@ -27,7 +27,7 @@
 
 struct alias_entry {
 	char *name;
-	struct sbuf value;      /* targets, each NUL-terminated */
+	struct sbuf value; /* targets, each NUL-terminated */
 };
 
 struct alias_list {
@@ -40,7 +40,7 @@ int inject_aliases_parse(const char *data, size_t len, const char *defdomain,
                          struct alias_list *out, struct sbuf *err);
 void inject_aliases_free(struct alias_list *l);
 /* Parses src (missing: empty map) and writes cdb_path atomically. */
-int inject_aliases_compile(const char *src, const char *cdb_path,
-                           const char *defdomain, struct sbuf *err);
+int inject_aliases_compile(const char *src, const char *cdb_path, const char *defdomain,
+                           struct sbuf *err);
 
 #endif

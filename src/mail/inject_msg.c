@@ -28,14 +28,14 @@ static void fix_domain(const struct inject_cfg *c, struct sbuf *a)
 	const char *at = strrchr(a->s, '@');
 	if (!at)
 		return;
-	if (!strchr(at + 1, '.') && strcmp(at + 1, "localhost") != 0 &&
-	           c->defaultdomain[0] && at[1] != '[') {
+	if (!strchr(at + 1, '.') && strcmp(at + 1, "localhost") != 0 && c->defaultdomain[0] &&
+	    at[1] != '[') {
 		sbuf_printf(a, ".%s", c->defaultdomain);
 	}
 }
 
-int inject_msg_address(const struct inject_cfg *c, const char *a, size_t len,
-                       bool allow_null, struct sbuf *out)
+int inject_msg_address(const struct inject_cfg *c, const char *a, size_t len, bool allow_null,
+                       struct sbuf *out)
 {
 	sbuf_clear(out);
 	if (len == 0 || (len == 2 && memcmp(a, "<>", 2) == 0))
@@ -51,7 +51,9 @@ int inject_msg_address(const struct inject_cfg *c, const char *a, size_t len,
 	sbuf_free(&raw);
 	if (st != ADDR_OK || out->len == 0)
 		return -1;
-	fix_domain(c, out);
+	/* Only a host the sender typed is completed; defaulthost is used as is. */
+	if (memchr(a, '@', len))
+		fix_domain(c, out);
 	return out->len > 0 ? 0 : -1;
 }
 
@@ -64,13 +66,12 @@ static bool has_resent(const struct hdr_list *h)
 	return false;
 }
 
-int inject_msg_recipients(const struct hdr_list *h, const struct inject_cfg *c,
-                          struct strlist *out)
+int inject_msg_recipients(const struct hdr_list *h, const struct inject_cfg *c, struct strlist *out)
 {
-	static const char *const plain[] = { "To", "Cc", "Bcc" };
-	static const char *const resent[] = { "Resent-To", "Resent-Cc", "Resent-Bcc" };
+	static const char *const plain[] = {"To", "Cc", "Bcc"};
+	static const char *const resent[] = {"Resent-To", "Resent-Cc", "Resent-Bcc"};
 	const char *const *names = has_resent(h) ? resent : plain;
-	struct strlist raw = { NULL, 0, 0 };
+	struct strlist raw = {NULL, 0, 0};
 	struct sbuf norm = SBUF_INIT;
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < h->n; i++) {
@@ -91,11 +92,10 @@ int inject_msg_recipients(const struct hdr_list *h, const struct inject_cfg *c,
 	return rc;
 }
 
-void inject_msg_complete(struct hdr_list *h, const struct inject_cfg *c, time_t now,
-                         pid_t pid, struct sbuf *added)
+void inject_msg_complete(struct hdr_list *h, const struct inject_cfg *c, time_t now, pid_t pid,
+                         struct sbuf *added)
 {
-	static const char *const drop[] = { "Bcc", "Resent-Bcc", "Return-Path",
-	                                    "Content-Length" };
+	static const char *const drop[] = {"Bcc", "Resent-Bcc", "Return-Path", "Content-Length"};
 	char date[DATEFMT_MAX];
 	for (size_t i = 0; i < h->n; i++) {
 		for (size_t k = 0; k < 4; k++) {
@@ -108,8 +108,8 @@ void inject_msg_complete(struct hdr_list *h, const struct inject_cfg *c, time_t 
 		sbuf_printf(added, "Date: %s\n", date);
 	}
 	if (hdr822_find(h, "Message-ID") < 0)
-		sbuf_printf(added, "Message-ID: <%lld.%ld.qmail@%s>\n", (long long)now,
-		            (long)pid, c->idhost);
+		sbuf_printf(added, "Message-ID: <%lld.%ld.qmail@%s>\n", (long long)now, (long)pid,
+		            c->idhost);
 	if (hdr822_find(h, "From") < 0) {
 		if (c->name[0])
 			sbuf_printf(added, "From: %s <%s@%s>\n", c->name, c->user, c->host);

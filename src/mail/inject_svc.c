@@ -8,13 +8,13 @@
 #include "scan.h"
 
 static const struct svc_def defs[SVC_COUNT] = {
-	[SVC_SMTP] = { "smtp", 2525, 25, "qmail-smtpd", true },
-	[SVC_SUBMISSION] = { "submission", 2587, 587, "qmail-smtpd", false },
-	[SVC_SMTPS] = { "smtps", 2465, 465, "qmail-smtpd", false },
-	[SVC_POP3] = { "pop3", 2110, 110, "qmail-popup", false },
-	[SVC_POP3S] = { "pop3s", 2995, 995, "qmail-popup", false },
-	[SVC_QMTP] = { "qmtp", 2209, 209, "qmail-qmtpd", false },
-	[SVC_QMQP] = { "qmqp", 2628, 628, "qmail-qmqpd", false },
+    [SVC_SMTP] = {"smtp", 2525, 25, "qmail-smtpd", true},
+    [SVC_SUBMISSION] = {"submission", 2587, 587, "qmail-smtpd", false},
+    [SVC_SMTPS] = {"smtps", 2465, 465, "qmail-smtpd", false},
+    [SVC_POP3] = {"pop3", 2110, 110, "qmail-popup", false},
+    [SVC_POP3S] = {"pop3s", 2995, 995, "qmail-popup", false},
+    [SVC_QMTP] = {"qmtp", 2209, 209, "qmail-qmtpd", false},
+    [SVC_QMQP] = {"qmqp", 2628, 628, "qmail-qmqpd", false},
 };
 
 const struct svc_def *inject_svc_def(enum svc_id id)
@@ -61,8 +61,8 @@ static bool port_ok(const char *p, size_t len, unsigned *out)
 	return true;
 }
 
-static int set_entry(struct svc_table *t, int id, const char *a, size_t alen,
-                     const char *p, size_t plen, bool on)
+static int set_entry(struct svc_table *t, int id, const char *a, size_t alen, const char *p,
+                     size_t plen, bool on)
 {
 	unsigned port;
 	if (!addr_ok(a, alen) || !port_ok(p, plen, &port))

@@ -18,8 +18,16 @@
 
 #include "sbuf.h"
 
-enum svc_id { SVC_SMTP, SVC_SUBMISSION, SVC_SMTPS, SVC_POP3, SVC_POP3S,
-              SVC_QMTP, SVC_QMQP, SVC_COUNT };
+enum svc_id {
+	SVC_SMTP,
+	SVC_SUBMISSION,
+	SVC_SMTPS,
+	SVC_POP3,
+	SVC_POP3S,
+	SVC_QMTP,
+	SVC_QMQP,
+	SVC_COUNT
+};
 
 #define SVC_ADDR_MAX 64
 
@@ -27,7 +35,7 @@ struct svc_def {
 	const char *name;
 	unsigned user_port;
 	unsigned root_port;
-	const char *program;    /* run by qmail-listen for each connection */
+	const char *program; /* run by qmail-listen for each connection */
 	bool default_on;
 };
 

@@ -84,8 +84,7 @@ static bool split_fields(const char *s, size_t len, const char **f, size_t *fl, 
 	return k == n;
 }
 
-int vpasswd_parse_value(const char *addr, const char *val, size_t len,
-                        struct vpw_entry *out)
+int vpasswd_parse_value(const char *addr, const char *val, size_t len, struct vpw_entry *out)
 {
 	const char *f[4];
 	size_t fl[4];
@@ -120,8 +119,8 @@ int vpasswd_parse_line(const char *line, size_t len, struct vpw_entry *out)
 		return -1;
 	char *addr = xmemdup(line, (size_t)(colon - line));
 	size_t alen = (size_t)(colon - line);
-	int rc = strlen(addr) == alen
-	    ? vpasswd_parse_value(addr, colon + 1, len - alen - 1, out) : -1;
+	int rc =
+	    strlen(addr) == alen ? vpasswd_parse_value(addr, colon + 1, len - alen - 1, out) : -1;
 	free(addr);
 	return rc;
 }
@@ -239,8 +238,8 @@ int vpasswd_build_cdb(const struct vpw_list *l, const char *cdb_path)
 	for (size_t i = 0; i < l->n; i++) {
 		const struct vpw_entry *e = &l->v[i];
 		sbuf_clear(&v);
-		sbuf_printf(&v, "%s:%s:%llu:%llu", e->hash, e->maildir,
-		            (unsigned long long)e->uid, (unsigned long long)e->gid);
+		sbuf_printf(&v, "%s:%s:%llu:%llu", e->hash, e->maildir, (unsigned long long)e->uid,
+		            (unsigned long long)e->gid);
 		if (cdbmap_build_add(&w, e->addr, strlen(e->addr), v.s, v.len) < 0) {
 			sbuf_free(&v);
 			cdbmap_build_abort(&w);

@@ -48,8 +48,7 @@ bool vpasswd_domain_valid(const char *domain);
 
 int vpasswd_parse_line(const char *line, size_t len, struct vpw_entry *out);
 /* The value part (after "address:") as stored in the cdb. */
-int vpasswd_parse_value(const char *addr, const char *val, size_t len,
-                        struct vpw_entry *out);
+int vpasswd_parse_value(const char *addr, const char *val, size_t len, struct vpw_entry *out);
 void vpasswd_format_line(const struct vpw_entry *e, struct sbuf *out);
 void vpasswd_entry_free(struct vpw_entry *e);
 

@@ -57,8 +57,8 @@ static int become(const struct vpw_entry *e)
 		if (setgroups(1, &g) < 0 || setgid(g) < 0 || setuid((uid_t)e->uid) < 0)
 			return -1;
 	}
-	if (chdir(home.s) < 0 || setenv("HOME", home.s, 1) < 0 ||
-	    setenv("USER", e->addr, 1) < 0 || setenv("MAILDIR", e->maildir, 1) < 0)
+	if (chdir(home.s) < 0 || setenv("HOME", home.s, 1) < 0 || setenv("USER", e->addr, 1) < 0 ||
+	    setenv("MAILDIR", e->maildir, 1) < 0)
 		return -1;
 	sbuf_free(&home);
 	return 0;

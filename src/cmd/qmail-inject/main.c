@@ -23,10 +23,10 @@
 enum rcpt_mode { RCPT_DEFAULT, RCPT_ARGS, RCPT_HEADER, RCPT_BOTH };
 
 struct opts {
-	const char *sender;     /* -f, NULL: derived */
-	const char *name;       /* -F */
+	const char *sender; /* -f, NULL: derived */
+	const char *name;   /* -F */
 	enum rcpt_mode mode;
-	bool print_only;        /* -n */
+	bool print_only; /* -n */
 	char **args;
 	int nargs;
 };
@@ -69,7 +69,8 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		else if (c == 'n')
 			o->print_only = true;
 		else if (c != 'H')
-			fail(EXIT_PERM, "usage: qmail-inject [-nhat] [-f sender] [-F name] [address ...]");
+			fail(EXIT_PERM,
+			     "usage: qmail-inject [-nhat] [-f sender] [-F name] [address ...]");
 	}
 	o->args = argv + optind;
 	o->nargs = argc - optind;
@@ -79,9 +80,9 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 
 static void load_config(struct ctlvals *v, struct inject_cfg *c, const struct opts *o)
 {
-	static const char *const users[] = { "QMAILUSER", "MAILUSER", "USER", "LOGNAME", NULL };
-	static const char *const hosts[] = { "QMAILHOST", "MAILHOST", NULL };
-	static const char *const names[] = { "QMAILNAME", "MAILNAME", "NAME", NULL };
+	static const char *const users[] = {"QMAILUSER", "MAILUSER", "USER", "LOGNAME", NULL};
+	static const char *const hosts[] = {"QMAILHOST", "MAILHOST", NULL};
+	static const char *const names[] = {"QMAILNAME", "MAILNAME", "NAME", NULL};
 	memset(v, 0, sizeof *v);
 	if (control_read_line("me", "localhost", &v->me) < 0)
 		fail(EXIT_TEMP, "unable to read control/me");
@@ -100,8 +101,7 @@ static void load_config(struct ctlvals *v, struct inject_cfg *c, const struct op
 	c->name = o->name ? o->name : env_first(names, "");
 }
 
-static void envelope_sender(const struct opts *o, const struct inject_cfg *c,
-                            struct sbuf *out)
+static void envelope_sender(const struct opts *o, const struct inject_cfg *c, struct sbuf *out)
 {
 	struct sbuf raw = SBUF_INIT;
 	if (o->sender) {
@@ -192,7 +192,7 @@ int main(int argc, char **argv)
 	struct inject_cfg cfg;
 	struct sbuf msg = SBUF_INIT, added = SBUF_INIT, sender = SBUF_INIT;
 	struct hdr_list h;
-	struct strlist rcpts = { NULL, 0, 0 };
+	struct strlist rcpts = {NULL, 0, 0};
 	size_t body_off;
 	signal(SIGPIPE, SIG_IGN);
 	parse_opts(argc, argv, &o);

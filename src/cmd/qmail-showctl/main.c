@@ -19,37 +19,53 @@ enum kind { K_LINE, K_NUM, K_LIST };
 struct setting {
 	const char *name;
 	enum kind kind;
-	const char *def;        /* shown when the file is missing */
+	const char *def; /* shown when the file is missing */
 };
 
 /* qmail-control(5) names and defaults, plus CONTRACT.md additions. */
 static const struct setting settings[] = {
-	{ "me", K_LINE, "(none: FQDN of the host)" },
-	{ "defaulthost", K_LINE, "me" }, { "defaultdomain", K_LINE, "me" },
-	{ "plusdomain", K_LINE, "me" }, { "idhost", K_LINE, "me" },
-	{ "helohost", K_LINE, "me" }, { "bouncefrom", K_LINE, "MAILER-DAEMON" },
-	{ "bouncehost", K_LINE, "me" }, { "doublebounceto", K_LINE, "postmaster" },
-	{ "doublebouncehost", K_LINE, "me" }, { "envnoathost", K_LINE, "me" },
-	{ "localiphost", K_LINE, "me" }, { "smtpgreeting", K_LINE, "me" },
-	{ "defaultdelivery", K_LINE, "./Maildir/" },
-	{ "databytes", K_NUM, "52428800 (50 MiB; never unlimited)" },
-	{ "concurrencylocal", K_NUM, "10" }, { "concurrencyremote", K_NUM, "20" },
-	{ "concurrencyincoming", K_NUM, "100" }, { "queuelifetime", K_NUM, "604800" },
-	{ "timeoutremote", K_NUM, "1200" }, { "timeoutconnect", K_NUM, "60" },
-	{ "timeoutsmtpd", K_NUM, "300" }, { "spfbehavior", K_NUM, "1" },
-	{ "greylist", K_NUM, "(off)" },
-	{ "locals", K_LIST, "me" }, { "rcpthosts", K_LIST, "(none: nothing is relayed)" },
-	{ "morercpthosts", K_LIST, "(none)" }, { "virtualdomains", K_LIST, "(none)" },
-	{ "smtproutes", K_LIST, "(none: MX lookups)" }, { "percenthack", K_LIST, "(none)" },
-	{ "badmailfrom", K_LIST, "(none)" }, { "badrcptto", K_LIST, "(none)" },
-	{ "badhelo", K_LIST, "(none)" }, { "dnsservers", K_LIST, "/etc/resolv.conf" },
-	{ "dnsbl", K_LIST, "(none)" }, { "qmqpservers", K_LIST, "(none)" },
-	{ "tlsclients", K_LIST, "(none)" },
+    {"me", K_LINE, "(none: FQDN of the host)"},
+    {"defaulthost", K_LINE, "me"},
+    {"defaultdomain", K_LINE, "me"},
+    {"plusdomain", K_LINE, "me"},
+    {"idhost", K_LINE, "me"},
+    {"helohost", K_LINE, "me"},
+    {"bouncefrom", K_LINE, "MAILER-DAEMON"},
+    {"bouncehost", K_LINE, "me"},
+    {"doublebounceto", K_LINE, "postmaster"},
+    {"doublebouncehost", K_LINE, "me"},
+    {"envnoathost", K_LINE, "me"},
+    {"localiphost", K_LINE, "me"},
+    {"smtpgreeting", K_LINE, "me"},
+    {"defaultdelivery", K_LINE, "./Maildir/"},
+    {"databytes", K_NUM, "52428800 (50 MiB; never unlimited)"},
+    {"concurrencylocal", K_NUM, "10"},
+    {"concurrencyremote", K_NUM, "20"},
+    {"concurrencyincoming", K_NUM, "100"},
+    {"queuelifetime", K_NUM, "604800"},
+    {"timeoutremote", K_NUM, "1200"},
+    {"timeoutconnect", K_NUM, "60"},
+    {"timeoutsmtpd", K_NUM, "300"},
+    {"spfbehavior", K_NUM, "1"},
+    {"greylist", K_NUM, "(off)"},
+    {"locals", K_LIST, "me"},
+    {"rcpthosts", K_LIST, "(none: nothing is relayed)"},
+    {"morercpthosts", K_LIST, "(none)"},
+    {"virtualdomains", K_LIST, "(none)"},
+    {"smtproutes", K_LIST, "(none: MX lookups)"},
+    {"percenthack", K_LIST, "(none)"},
+    {"badmailfrom", K_LIST, "(none)"},
+    {"badrcptto", K_LIST, "(none)"},
+    {"badhelo", K_LIST, "(none)"},
+    {"dnsservers", K_LIST, "/etc/resolv.conf"},
+    {"dnsbl", K_LIST, "(none)"},
+    {"qmqpservers", K_LIST, "(none)"},
+    {"tlsclients", K_LIST, "(none)"},
 };
 
 static void show(const struct setting *s)
 {
-	struct strlist l = { NULL, 0, 0 };
+	struct strlist l = {NULL, 0, 0};
 	int rc = control_read_lines(s->name, &l);
 	if (rc < 0)
 		printf("%s: unreadable or invalid\n", s->name);
@@ -73,8 +89,9 @@ static void show_services(void)
 	if (inject_svc_load(path, &t) == 0) {
 		for (int i = 0; i < SVC_COUNT; i++) {
 			if (t.v[i].port)
-				printf("service %s: %s port %u %s\n", inject_svc_def((enum svc_id)i)->name,
-				       t.v[i].addr, t.v[i].port, t.v[i].enabled ? "on" : "off");
+				printf("service %s: %s port %u %s\n",
+				       inject_svc_def((enum svc_id)i)->name, t.v[i].addr,
+				       t.v[i].port, t.v[i].enabled ? "on" : "off");
 		}
 	}
 	free(path);

@@ -120,17 +120,17 @@ static void drain_log(struct service *v)
 static size_t poll_set(struct pollfd *p, int sfd, struct service **owner)
 {
 	size_t n = 0;
-	p[n++] = (struct pollfd){ sfd, POLLIN, 0 };
+	p[n++] = (struct pollfd){sfd, POLLIN, 0};
 	owner[0] = NULL;
 	for (size_t i = 0; i < S.n; i++) {
 		struct service *v = &S.svc[i];
 		if (v->log_rd >= 0) {
 			owner[n] = v;
-			p[n++] = (struct pollfd){ v->log_rd, POLLIN, 0 };
+			p[n++] = (struct pollfd){v->log_rd, POLLIN, 0};
 		}
 		if (v->notify_rd >= 0 && !v->ready) {
 			owner[n] = v;
-			p[n++] = (struct pollfd){ v->notify_rd, POLLIN, 0 };
+			p[n++] = (struct pollfd){v->notify_rd, POLLIN, 0};
 		}
 	}
 	return n;
@@ -216,6 +216,13 @@ int main(int argc, char **argv)
 {
 	umask(022);
 	int notify_fd = parse_args(argc, argv);
+	if (instance_home()[0] != '/') {
+		char *abs = realpath(instance_home(), NULL);
+		if (!abs)
+			die("cannot find the instance directory");
+		instance_set_home(abs);
+		free(abs);
+	}
 	if (setenv("QMAILHOME", instance_home(), 1) < 0 || chdir(instance_home()) < 0)
 		die("cannot use the instance directory");
 	int lock_fd = take_lock();

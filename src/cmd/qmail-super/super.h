@@ -22,14 +22,14 @@
 #define LOGW_KEEP 5
 #define LOGW_LINE_MAX 4000
 #define SUPER_BACKOFF_MAX 60
-#define SUPER_STOP_GRACE 60         /* seconds between TERM and KILL */
+#define SUPER_STOP_GRACE 60 /* seconds between TERM and KILL */
 #define SUPER_MAX_SERVICES 8
 
 struct logw {
-	char *dir;              /* log/NAME */
+	char *dir; /* log/NAME */
 	int fd;
 	size_t size;
-	struct sbuf partial;    /* bytes of an unfinished line */
+	struct sbuf partial; /* bytes of an unfinished line */
 };
 
 int logw_open(struct logw *w, const char *dir);
@@ -46,15 +46,15 @@ struct service {
 	bool is_listener;
 	enum svc_state state;
 	pid_t pid;
-	time_t since;           /* wall clock of the last state change */
-	int log_rd, log_wr;     /* the service's stdout+stderr */
-	int notify_rd;          /* listener readiness (its -N fd), -1 */
+	time_t since;       /* wall clock of the last state change */
+	int log_rd, log_wr; /* the service's stdout+stderr */
+	int notify_rd;      /* listener readiness (its -N fd), -1 */
 	bool ready;
-	unsigned backoff;       /* seconds before the next restart */
-	double restart_at;      /* monotonic seconds; 0: not pending */
+	unsigned backoff;  /* seconds before the next restart */
+	double restart_at; /* monotonic seconds; 0: not pending */
 	double started_mono;
 	struct logw log;
-	const char *addr;       /* listener: for the connect fallback */
+	const char *addr; /* listener: for the connect fallback */
 	unsigned port;
 };
 
@@ -63,10 +63,10 @@ struct super {
 	size_t n;
 	bool stopping;
 	double stop_deadline;
-	struct logw log;        /* qmail-super's own lines */
+	struct logw log; /* qmail-super's own lines */
 };
 
-double super_now(void);     /* CLOCK_MONOTONIC seconds */
+double super_now(void); /* CLOCK_MONOTONIC seconds */
 int svc_load(struct super *s);
 int svc_start(struct super *s, struct service *v);
 void svc_reaped(struct super *s, pid_t pid, int status);

@@ -67,7 +67,7 @@ static void refresh_rules(struct super *s, const char *name, struct sbuf *cdb)
 	sbuf_printf(&tmp, "%s.tmp", src.s);
 	if (inject_maps_stale(src.s, cdb->s)) {
 		char *prog = bin("qmail-tcprules");
-		char *argv[] = { prog, cdb->s, tmp.s, NULL };
+		char *argv[] = {prog, cdb->s, tmp.s, NULL};
 		if (inject_maps_run(argv, src.s, -1) != 0)
 			logw_line(&s->log, "warning: %s did not compile; old rules stay", src.s);
 		free(prog);
@@ -160,7 +160,7 @@ static int open_log(struct super *s, struct service *v)
 
 static void add_send(struct super *s)
 {
-	struct argv_b a = { { NULL }, 0 };
+	struct argv_b a = {{NULL}, 0};
 	struct sbuf dd = SBUF_INIT;
 	struct service *v = add_service(s, "send");
 	(void)control_read_line("defaultdelivery", "./Maildir/", &dd);
@@ -198,7 +198,7 @@ int svc_load(struct super *s)
 			logw_line(&s->log, "%s: disabled: bin/%s is missing", d->name, d->program);
 			continue;
 		}
-		struct argv_b a = { { NULL }, 0 };
+		struct argv_b a = {{NULL}, 0};
 		listener_argv(s, (enum svc_id)i, &t.v[i], &a);
 		v->argv = xmalloc(sizeof a.v);
 		memcpy(v->argv, a.v, sizeof a.v);
@@ -229,7 +229,7 @@ static void child(struct service *v, int notify_wr)
 
 int svc_start(struct super *s, struct service *v)
 {
-	int np[2] = { -1, -1 };
+	int np[2] = {-1, -1};
 	if (v->is_listener && pipe2(np, O_CLOEXEC) < 0)
 		return -1;
 	pid_t pid = fork();
@@ -279,8 +279,8 @@ void svc_reaped(struct super *s, pid_t pid, int status)
 			v->backoff = 1;
 		if (!s->stopping) {
 			v->restart_at = now + v->backoff;
-			v->backoff = v->backoff * 2 > SUPER_BACKOFF_MAX ? SUPER_BACKOFF_MAX
-			                                                 : v->backoff * 2;
+			v->backoff =
+			    v->backoff * 2 > SUPER_BACKOFF_MAX ? SUPER_BACKOFF_MAX : v->backoff * 2;
 		}
 		svc_write_status(s);
 	}
@@ -381,7 +381,7 @@ void svc_signal_all(struct super *s, int sig, bool only_send)
 
 void svc_write_status(struct super *s)
 {
-	static const char *const names[] = { "disabled", "down", "up" };
+	static const char *const names[] = {"disabled", "down", "up"};
 	struct sbuf b = SBUF_INIT;
 	for (size_t i = 0; i < s->n; i++) {
 		const struct service *v = &s->svc[i];

@@ -27,7 +27,7 @@ static char *alias_file(const char *addr, bool *is_virtual)
 		free(rel);
 		return p;
 	}
-	struct strlist locals = { NULL, 0, 0 };
+	struct strlist locals = {NULL, 0, 0};
 	struct sbuf me = SBUF_INIT, rel = SBUF_INIT;
 	char *path = NULL;
 	(void)control_read_lines("locals", &locals);
@@ -48,7 +48,7 @@ static char *alias_file(const char *addr, bool *is_virtual)
  * not such a file (a mailbox or a program). */
 static int read_forwards(const char *path, struct strlist *out)
 {
-	struct strlist l = { NULL, 0, 0 };
+	struct strlist l = {NULL, 0, 0};
 	int rc = inject_maps_read_lines(path, &l);
 	for (size_t i = 0; rc == 0 && i < l.n; i++) {
 		if (l.v[i][0] != '&')
@@ -60,10 +60,9 @@ static int read_forwards(const char *path, struct strlist *out)
 	return rc;
 }
 
-static int alias_add(const char *addr, const char *path, bool is_virtual, int n,
-                     char **targets)
+static int alias_add(const char *addr, const char *path, bool is_virtual, int n, char **targets)
 {
-	struct strlist fw = { NULL, 0, 0 };
+	struct strlist fw = {NULL, 0, 0};
 	struct sbuf norm = SBUF_INIT, text = SBUF_INIT;
 	if (read_forwards(path, &fw) < 0)
 		return ctl_fail(EXIT_PERM, "%s is a mailbox, not an alias", addr);
@@ -89,7 +88,7 @@ static int alias_add(const char *addr, const char *path, bool is_virtual, int n,
 
 static int alias_del(const char *addr, const char *path)
 {
-	struct strlist fw = { NULL, 0, 0 };
+	struct strlist fw = {NULL, 0, 0};
 	int rc = read_forwards(path, &fw);
 	if (rc < 0 || fw.n == 0)
 		rc = ctl_fail(EXIT_PERM, "no such alias: %s", addr);
@@ -107,7 +106,7 @@ static void list_dir(const char *rel, const char *domain)
 	while (d && (de = readdir(d)) != NULL) {
 		if (strncmp(de->d_name, ".qmail-", 7) != 0 || !de->d_name[7])
 			continue;
-		struct strlist fw = { NULL, 0, 0 };
+		struct strlist fw = {NULL, 0, 0};
 		struct sbuf path = SBUF_INIT;
 		sbuf_printf(&path, "%s/%s", dir, de->d_name);
 		if (read_forwards(path.s, &fw) == 0 && fw.n > 0) {

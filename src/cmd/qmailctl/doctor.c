@@ -78,23 +78,28 @@ static void check_maps(struct doctor *d)
 
 struct owner_spec {
 	const char *rel;
-	enum role owner;        /* ROLE_COUNT: root */
+	enum role owner; /* ROLE_COUNT: root */
 	mode_t mode;
 };
 
 static const struct owner_spec owners[] = {
-	{ "queue", ROLE_QUEUE, 0750 }, { "queue/tmp", ROLE_QUEUE, 0700 },
-	{ "queue/mess", ROLE_QUEUE, 0750 }, { "queue/todo", ROLE_QUEUE, 0770 },
-	{ "queue/env", ROLE_QUEUE, 0770 }, { "queue/bounce", ROLE_SEND, 0700 },
-	{ "queue/lock/trigger", ROLE_SEND, 0622 }, { "users/vpasswd", ROLE_COUNT, 0600 },
-	{ "control", ROLE_COUNT, 0755 }, { "domains", ROLE_VMAIL, 0755 },
+    {"queue", ROLE_QUEUE, 0750},
+    {"queue/tmp", ROLE_QUEUE, 0700},
+    {"queue/mess", ROLE_QUEUE, 0750},
+    {"queue/todo", ROLE_QUEUE, 0770},
+    {"queue/env", ROLE_QUEUE, 0770},
+    {"queue/bounce", ROLE_SEND, 0700},
+    {"queue/lock/trigger", ROLE_SEND, 0622},
+    {"users/vpasswd", ROLE_COUNT, 0600},
+    {"control", ROLE_COUNT, 0755},
+    {"domains", ROLE_VMAIL, 0755},
 };
 
 static void check_owners(struct doctor *d)
 {
 	for (size_t i = 0; i < sizeof owners / sizeof owners[0]; i++) {
 		struct stat st;
-		struct role_id id = { 0, 0, "root" };
+		struct role_id id = {0, 0, "root"};
 		char *p = instance_path(owners[i].rel);
 		if (owners[i].owner != ROLE_COUNT && instance_role(owners[i].owner, &id) < 0)
 			problem(d, "user %s: missing", instance_role_name(owners[i].owner));
@@ -112,9 +117,9 @@ static void check_owners(struct doctor *d)
 
 static void check_programs(struct doctor *d)
 {
-	static const char *const progs[] = { "qmail-super", "qmail-start", "qmail-listen",
-	                                     "qmail-smtpd", "qmail-queue", "qmail-newu",
-	                                     "qmail-tcprules", NULL };
+	static const char *const progs[] = {"qmail-super",    "qmail-start", "qmail-listen",
+	                                    "qmail-smtpd",    "qmail-queue", "qmail-newu",
+	                                    "qmail-tcprules", NULL};
 	struct svc_table t;
 	char *svc = instance_path("etc/services");
 	if (inject_svc_load(svc, &t) < 0)
@@ -134,7 +139,7 @@ static void check_programs(struct doctor *d)
 int ctl_doctor(int argc, char **argv)
 {
 	(void)argv;
-	struct doctor d = { 0 };
+	struct doctor d = {0};
 	if (argc != 0)
 		return ctl_fail(EXIT_PERM, "usage: qmailctl doctor");
 	if (!exists("etc/mode"))

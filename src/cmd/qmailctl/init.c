@@ -28,32 +28,32 @@ struct init_opts {
 struct dir_spec {
 	const char *rel;
 	mode_t mode;
-	enum role owner;        /* ROLE_COUNT: root */
+	enum role owner; /* ROLE_COUNT: root */
 	bool group_qmail;
 };
 
 /* Queue modes exactly as docs/INTERNALS.md. */
 static const struct dir_spec dirs[] = {
-	{ "etc", 0755, ROLE_COUNT, false },
-	{ "bin", 0755, ROLE_COUNT, false },
-	{ "control", 0755, ROLE_COUNT, false },
-	{ "control/tcprules", 0755, ROLE_COUNT, false },
-	{ "users", 0755, ROLE_COUNT, false },
-	{ "alias", 02755, ROLE_ALIAS, true },
-	{ "alias/Maildir", 0700, ROLE_ALIAS, true },
-	{ "alias/Maildir/tmp", 0700, ROLE_ALIAS, true },
-	{ "alias/Maildir/new", 0700, ROLE_ALIAS, true },
-	{ "alias/Maildir/cur", 0700, ROLE_ALIAS, true },
-	{ "domains", 0755, ROLE_VMAIL, false },
-	{ "log", 0750, ROLE_COUNT, true },
-	{ "run", 0755, ROLE_COUNT, false },
-	{ "queue", 0750, ROLE_QUEUE, true },
-	{ "queue/tmp", 0700, ROLE_QUEUE, true },
-	{ "queue/mess", 0750, ROLE_QUEUE, true },
-	{ "queue/todo", 0770, ROLE_QUEUE, true },
-	{ "queue/env", 0770, ROLE_QUEUE, true },
-	{ "queue/bounce", 0700, ROLE_SEND, true },
-	{ "queue/lock", 0755, ROLE_SEND, true },
+    {"etc", 0755, ROLE_COUNT, false},
+    {"bin", 0755, ROLE_COUNT, false},
+    {"control", 0755, ROLE_COUNT, false},
+    {"control/tcprules", 0755, ROLE_COUNT, false},
+    {"users", 0755, ROLE_COUNT, false},
+    {"alias", 02755, ROLE_ALIAS, true},
+    {"alias/Maildir", 0700, ROLE_ALIAS, true},
+    {"alias/Maildir/tmp", 0700, ROLE_ALIAS, true},
+    {"alias/Maildir/new", 0700, ROLE_ALIAS, true},
+    {"alias/Maildir/cur", 0700, ROLE_ALIAS, true},
+    {"domains", 0755, ROLE_VMAIL, false},
+    {"log", 0750, ROLE_COUNT, true},
+    {"run", 0755, ROLE_COUNT, false},
+    {"queue", 0750, ROLE_QUEUE, true},
+    {"queue/tmp", 0700, ROLE_QUEUE, true},
+    {"queue/mess", 0750, ROLE_QUEUE, true},
+    {"queue/todo", 0770, ROLE_QUEUE, true},
+    {"queue/env", 0770, ROLE_QUEUE, true},
+    {"queue/bounce", 0700, ROLE_SEND, true},
+    {"queue/lock", 0755, ROLE_SEND, true},
 };
 
 static int write_rel(const char *rel, const char *text, int mode)
@@ -114,8 +114,8 @@ static int run_sys(const char *prog, const char *const *args)
 
 static const char *find_prog(const char *name, char *buf, size_t cap)
 {
-	static const char *const path[] = { "/usr/sbin", "/usr/bin", "/sbin", "/bin",
-	                                    "/usr/local/bin", NULL };
+	static const char *const path[] = {"/usr/sbin", "/usr/bin",       "/sbin",
+	                                   "/bin",      "/usr/local/bin", NULL};
 	for (size_t i = 0; path[i]; i++) {
 		snprintf(buf, cap, "%s/%s", path[i], name);
 		if (access(buf, X_OK) == 0)
@@ -126,22 +126,21 @@ static const char *find_prog(const char *name, char *buf, size_t cap)
 
 struct sys_user {
 	const char *name;
-	const char *group;      /* NULL: own group */
+	const char *group; /* NULL: own group */
 	const char *home_rel;
 };
 
 static const struct sys_user sys_users[] = {
-	{ "alias", "nofiles", "alias" }, { "qmaild", "nofiles", "" },
-	{ "qmaill", "nofiles", "" }, { "qmailp", "nofiles", "" },
-	{ "qmailq", "qmail", "" }, { "qmailr", "qmail", "" },
-	{ "qmails", "qmail", "" }, { "qmailv", NULL, "domains" },
+    {"alias", "nofiles", "alias"}, {"qmaild", "nofiles", ""},   {"qmaill", "nofiles", ""},
+    {"qmailp", "nofiles", ""},     {"qmailq", "qmail", ""},     {"qmailr", "qmail", ""},
+    {"qmails", "qmail", ""},       {"qmailv", NULL, "domains"},
 };
 
 static int ensure_group(const char *name)
 {
 	char buf[64];
 	const char *ga = find_prog("groupadd", buf, sizeof buf);
-	const char *args[] = { "--system", name, NULL };
+	const char *args[] = {"--system", name, NULL};
 	if (getgrnam(name))
 		return 0;
 	return ga && run_sys(ga, args) == 0 ? 0 : -1;
@@ -157,11 +156,16 @@ static int ensure_user(const struct sys_user *u)
 	char *home = instance_path(u->home_rel);
 	if (u->home_rel[0] == '\0')
 		home[strlen(home) - 1] = '\0';
-	const char *args[] = { "--system", "--no-create-home", "--home-dir", home,
-	                       "--shell", shell ? shell : "/bin/false",
-	                       u->group ? "--gid" : "--user-group",
-	                       u->group ? u->group : u->name,
-	                       u->group ? u->name : NULL, NULL };
+	const char *args[] = {"--system",
+	                      "--no-create-home",
+	                      "--home-dir",
+	                      home,
+	                      "--shell",
+	                      shell ? shell : "/bin/false",
+	                      u->group ? "--gid" : "--user-group",
+	                      u->group ? u->group : u->name,
+	                      u->group ? u->name : NULL,
+	                      NULL};
 	int rc = ua && run_sys(ua, args) == 0 ? 0 : -1;
 	free(home);
 	return rc;
@@ -209,11 +213,10 @@ static int make_control(const char *me)
 	rc |= write_rel("control/defaultdelivery", "./Maildir/\n", 0644);
 	rc |= write_rel("control/tcprules/smtp", "127.:allow,RELAYCLIENT=\"\"\n:allow\n", 0644);
 	rc |= write_rel("users/assign", ".\n", 0644);
-	rc |= write_rel("alias/aliases",
-	                "# newaliases(8) source: \"name: target, target\"\n", 0644);
-	static const char *const dotq[] = { "alias/.qmail-postmaster",
-	                                    "alias/.qmail-mailer-daemon",
-	                                    "alias/.qmail-root" };
+	rc |=
+	    write_rel("alias/aliases", "# newaliases(8) source: \"name: target, target\"\n", 0644);
+	static const char *const dotq[] = {"alias/.qmail-postmaster", "alias/.qmail-mailer-daemon",
+	                                   "alias/.qmail-root"};
 	for (size_t i = 0; i < 3; i++)
 		rc |= write_rel(dotq[i], "./Maildir/\n", 0644);
 	sbuf_free(&line);
@@ -243,13 +246,13 @@ static void make_cert(const char *me)
 	char *pem = instance_path("control/servercert.pem");
 	struct sbuf subj = SBUF_INIT, all = SBUF_INIT;
 	sbuf_printf(&subj, "/CN=%s", me);
-	const char *args[] = { "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days",
-	                       "3650", "-subj", subj.s, "-keyout", key, "-out", crt, NULL };
+	const char *args[] = {"req",   "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "3650",
+	                      "-subj", subj.s,  "-keyout", key,        "-out",   crt,     NULL};
 	int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	int saved_err = dup(2);
 	if (fd >= 0)
 		(void)dup2(fd, 2);
-	char *argv[16] = { (char *)ssl };
+	char *argv[16] = {(char *)ssl};
 	for (size_t i = 0; args[i]; i++)
 		argv[i + 1] = (char *)args[i];
 	int rc = inject_maps_run(argv, NULL, fd);
@@ -282,7 +285,8 @@ static int parse_opts(int argc, char **argv, struct init_opts *o, bool root)
 	o->me = NULL;
 	for (int i = 0; i < argc; i++) {
 		if (i + 1 >= argc)
-			return ctl_fail(-1, "usage: qmailctl init [--me HOST] [--listen SERVICE=ADDR:PORT]...");
+			return ctl_fail(
+			    -1, "usage: qmailctl init [--me HOST] [--listen SERVICE=ADDR:PORT]...");
 		if (strcmp(argv[i], "--me") == 0 && host_ok(argv[i + 1]))
 			o->me = argv[++i];
 		else if (strcmp(argv[i], "--listen") == 0 &&
@@ -296,7 +300,7 @@ static int parse_opts(int argc, char **argv, struct init_opts *o, bool root)
 
 static bool instance_exists(void)
 {
-	static const char *const marks[] = { "control", "queue", "etc/mode" };
+	static const char *const marks[] = {"control", "queue", "etc/mode"};
 	for (size_t i = 0; i < 3; i++) {
 		char *p = instance_path(marks[i]);
 		bool there = access(p, F_OK) == 0;
@@ -329,7 +333,8 @@ int ctl_init(int argc, char **argv)
 		return ctl_fail(EXIT_PERM, "%s is already an instance; not overwriting",
 		                instance_home());
 	if (mkdir(instance_home(), 0755) < 0 && errno != EEXIST)
-		return ctl_fail(EXIT_TEMP, "cannot create %s: %s", instance_home(), strerror(errno));
+		return ctl_fail(EXIT_TEMP, "cannot create %s: %s", instance_home(),
+		                strerror(errno));
 	if (root && make_accounts() < 0)
 		return EXIT_TEMP;
 	char *me = o.me ? xstrdup(o.me) : default_me();
@@ -338,14 +343,13 @@ int ctl_init(int argc, char **argv)
 	if (mkdir(etc, 0755) < 0 && errno != EEXIST)
 		ctl_warn("%s: %s", etc, strerror(errno));
 	free(etc);
-	if (write_rel("etc/mode", root ? "root\n" : "user\n", 0644) < 0 ||
-	    make_dirs() < 0 || make_control(me) < 0 || make_services(&o.svc) < 0)
+	if (write_rel("etc/mode", root ? "root\n" : "user\n", 0644) < 0 || make_dirs() < 0 ||
+	    make_control(me) < 0 || make_services(&o.svc) < 0)
 		return ctl_fail(EXIT_TEMP, "cannot create the instance in %s", instance_home());
 	if (ctl_install_bin() < 0)
 		ctl_warn("some programs were not copied into bin/");
 	make_cert(me);
 	int rc = compile_all();
 	free(me);
-	return rc < 0 ? ctl_fail(EXIT_TEMP, "instance created, but some maps are not compiled")
-	              : 0;
+	return rc < 0 ? ctl_fail(EXIT_TEMP, "instance created, but some maps are not compiled") : 0;
 }

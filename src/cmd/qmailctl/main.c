@@ -6,10 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "ctl.h"
 #include "exitcode.h"
 #include "instance.h"
+#include "sbuf.h"
 
 struct verb {
 	const char *name;
@@ -17,18 +19,31 @@ struct verb {
 };
 
 static const struct verb verbs[] = {
-	{ "init", ctl_init }, { "start", ctl_start }, { "stop", ctl_stop },
-	{ "restart", ctl_restart }, { "stat", ctl_stat }, { "reload", ctl_reload },
-	{ "hup", ctl_reload }, { "flush", ctl_flush }, { "alrm", ctl_flush },
-	{ "queue", ctl_queue }, { "cdb", ctl_cdb }, { "doctor", ctl_doctor },
-	{ "domain", ctl_domain }, { "user", ctl_user }, { "alias", ctl_alias },
-	{ "bin", ctl_bin },
+    {"init", ctl_init},     {"start", ctl_start},   {"stop", ctl_stop},   {"restart", ctl_restart},
+    {"stat", ctl_stat},     {"reload", ctl_reload}, {"hup", ctl_reload},  {"flush", ctl_flush},
+    {"alrm", ctl_flush},    {"queue", ctl_queue},   {"cdb", ctl_cdb},     {"doctor", ctl_doctor},
+    {"domain", ctl_domain}, {"user", ctl_user},     {"alias", ctl_alias}, {"bin", ctl_bin},
 };
+
+/* -d DIR made absolute: qmail-super and the helpers change directory. */
+static void set_home(const char *dir)
+{
+	char cwd[4096];
+	if (dir[0] == '/' || !getcwd(cwd, sizeof cwd)) {
+		instance_set_home(dir);
+		return;
+	}
+	struct sbuf b = SBUF_INIT;
+	sbuf_printf(&b, "%s/%s", cwd, dir);
+	instance_set_home(b.s);
+	sbuf_free(&b);
+}
 
 static int usage(void)
 {
 	fputs("usage: qmailctl [-d DIR] init|start|stop|restart|stat|reload|flush|"
-	      "queue|cdb|doctor|bin|domain|user|alias ...\n", stderr);
+	      "queue|cdb|doctor|bin|domain|user|alias ...\n",
+	      stderr);
 	return EXIT_PERM;
 }
 
@@ -38,7 +53,7 @@ int main(int argc, char **argv)
 	umask(022);
 	signal(SIGPIPE, SIG_IGN);
 	if (i + 1 < argc && strcmp(argv[i], "-d") == 0) {
-		instance_set_home(argv[i + 1]);
+		set_home(argv[i + 1]);
 		i += 2;
 	}
 	if (i >= argc)

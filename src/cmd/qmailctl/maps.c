@@ -39,7 +39,7 @@ static int compile_rules(const char *dir, const char *name, bool only_stale)
 	sbuf_printf(&tmp, "%s.tmp", src.s);
 	int rc = 0;
 	if (!only_stale || inject_maps_stale(src.s, cdb.s)) {
-		const char *args[] = { cdb.s, tmp.s, NULL };
+		const char *args[] = {cdb.s, tmp.s, NULL};
 		rc = ctl_run_bin("qmail-tcprules", args, src.s) == 0 ? 0 : -1;
 		if (rc < 0)
 			ctl_warn("%s: qmail-tcprules failed", src.s);

@@ -64,7 +64,7 @@ static void exec_super(int notify_fd)
 		_exit(EXIT_TEMP);
 	if (setsid() < 0 || fork() != 0)
 		_exit(0);
-	char *argv[] = { prog, "-N", fdbuf, NULL };
+	char *argv[] = {prog, "-N", fdbuf, NULL};
 	execv(prog, argv);
 	(void)!write(2, "qmailctl: cannot run qmail-super\n", 33);
 	_exit(EXIT_TEMP);
@@ -73,7 +73,7 @@ static void exec_super(int notify_fd)
 /* Waits for qmail-super's readiness byte: 0 ready, -1 failed. */
 static int wait_ready(int fd)
 {
-	struct pollfd p = { fd, POLLIN, 0 };
+	struct pollfd p = {fd, POLLIN, 0};
 	int rc = poll(&p, 1, START_TIMEOUT_MS);
 	char c;
 	if (rc <= 0)
@@ -113,7 +113,7 @@ int ctl_start(int argc, char **argv)
 
 static void sleep_ms(long ms)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
 }

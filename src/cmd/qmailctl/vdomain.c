@@ -24,7 +24,7 @@ void vdom_lower(char *s)
 int vdom_edit_lines(const char *rel, const char *add, const char *del)
 {
 	char *path = instance_path(rel);
-	struct strlist l = { NULL, 0, 0 };
+	struct strlist l = {NULL, 0, 0};
 	int rc = inject_maps_read_lines(path, &l);
 	if (rc == 0 && del)
 		inject_maps_remove_line(&l, del);
@@ -42,7 +42,7 @@ int vdom_edit_lines(const char *rel, const char *add, const char *del)
 bool vdom_is_virtual(const char *domain)
 {
 	char *path = instance_path("control/virtualdomains");
-	struct strlist l = { NULL, 0, 0 };
+	struct strlist l = {NULL, 0, 0};
 	struct sbuf want = SBUF_INIT;
 	sbuf_printf(&want, "%s:vd-%s", domain, domain);
 	bool found = inject_maps_read_lines(path, &l) == 0 && strlist_contains(&l, want.s);
@@ -63,7 +63,7 @@ static int edit_assign(const char *domain, bool add)
 	sbuf_printf(&line, "+vd-%s-:%s:%lu:%lu:%s/domains/%s:-::", domain, v.name,
 	            (unsigned long)v.uid, (unsigned long)v.gid, instance_home(), domain);
 	char *path = instance_path("users/assign");
-	struct strlist l = { NULL, 0, 0 };
+	struct strlist l = {NULL, 0, 0};
 	int rc = inject_maps_read_lines(path, &l);
 	if (rc == 0) {
 		inject_maps_remove_line(&l, ".");
@@ -122,7 +122,7 @@ static int domain_del(const char *d)
 static int domain_list(void)
 {
 	char *path = instance_path("control/virtualdomains");
-	struct strlist l = { NULL, 0, 0 };
+	struct strlist l = {NULL, 0, 0};
 	int rc = inject_maps_read_lines(path, &l);
 	for (size_t i = 0; rc == 0 && i < l.n; i++) {
 		const char *colon = strchr(l.v[i], ':');

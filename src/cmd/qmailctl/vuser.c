@@ -17,8 +17,8 @@
 #include "vpasswd.h"
 
 struct vuser_req {
-	char *addr;             /* lower case */
-	const char *domain;     /* inside addr */
+	char *addr;         /* lower case */
+	const char *domain; /* inside addr */
 	bool password_stdin;
 };
 
@@ -129,8 +129,8 @@ static int make_maildir(const char *addr, struct sbuf *maildir_abs)
 {
 	const char *at = strchr(addr, '@');
 	struct sbuf rel = SBUF_INIT;
-	static const char *const sub[] = { "", "/Maildir", "/Maildir/tmp", "/Maildir/new",
-	                                   "/Maildir/cur" };
+	static const char *const sub[] = {"", "/Maildir", "/Maildir/tmp", "/Maildir/new",
+	                                  "/Maildir/cur"};
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < 5; i++) {
 		sbuf_clear(&rel);
@@ -161,7 +161,7 @@ static int user_add(struct vpw_list *l, const struct vuser_req *r)
 {
 	struct role_id v;
 	struct sbuf md = SBUF_INIT, dq = SBUF_INIT;
-	struct vpw_entry e = { NULL, NULL, NULL, 0, 0 };
+	struct vpw_entry e = {NULL, NULL, NULL, 0, 0};
 	if (vpasswd_find(l, r->addr) >= 0)
 		return ctl_fail(EXIT_PERM, "user %s exists", r->addr);
 	if (instance_role(ROLE_VMAIL, &v) < 0)
@@ -261,7 +261,7 @@ static int user_dispatch(struct vpw_list *l, const char *verb, const struct vuse
 int ctl_user(int argc, char **argv)
 {
 	struct vpw_list l;
-	struct vuser_req r = { NULL, NULL, false };
+	struct vuser_req r = {NULL, NULL, false};
 	char *txt = vpw_path();
 	int rc = vpasswd_load(txt, &l);
 	free(txt);

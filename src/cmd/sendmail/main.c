@@ -60,8 +60,8 @@ static bool is_ignored(const char *a)
 {
 	return strcmp(a, "-i") == 0 || strcmp(a, "-v") == 0 || strncmp(a, "-o", 2) == 0 ||
 	       strncmp(a, "-O", 2) == 0 || strcmp(a, "-m") == 0 || strcmp(a, "-U") == 0 ||
-	       strncmp(a, "-d", 2) == 0 || strncmp(a, "-e", 2) == 0 ||
-	       strncmp(a, "-R", 2) == 0 || strncmp(a, "-V", 2) == 0 || strncmp(a, "-X", 2) == 0;
+	       strncmp(a, "-d", 2) == 0 || strncmp(a, "-e", 2) == 0 || strncmp(a, "-R", 2) == 0 ||
+	       strncmp(a, "-V", 2) == 0 || strncmp(a, "-X", 2) == 0;
 }
 
 static void parse_args(int argc, char **argv, struct sm_args *s)
@@ -144,7 +144,7 @@ static void __attribute__((noreturn)) inject(const struct sm_args *s)
 
 int main(int argc, char **argv)
 {
-	struct sm_args s = { SM_SEND, false, NULL, NULL, NULL, 0 };
+	struct sm_args s = {SM_SEND, false, NULL, NULL, NULL, 0};
 	const char *base = strrchr(argv[0], '/');
 	base = base ? base + 1 : argv[0];
 	if (strcmp(base, "mailq") == 0)
@@ -153,7 +153,7 @@ int main(int argc, char **argv)
 		s.mode = SM_NEWALIASES;
 	else
 		parse_args(argc, argv, &s);
-	char *none[] = { NULL, NULL, NULL };
+	char *none[] = {NULL, NULL, NULL};
 	switch (s.mode) {
 	case SM_SMTP:
 		if (setenv("RELAYCLIENT", "", 1) < 0 || setenv("TCPREMOTEIP", "127.0.0.1", 1) < 0 ||
