@@ -142,17 +142,19 @@ static int wait_fd(struct bio *b, int fd, short events, uint64_t deadline, bool 
 			rate_limited = true;
 		}
 	}
+	/* Poll at least once, even when the deadline has already passed, so a
+	 * zero wait still sees bytes that are waiting (D-13's early talkers). */
 	for (;;) {
 		uint64_t now = bio_now_ms();
-		if (now >= limit)
-			return rate_limited ? BIO_TOO_SLOW : BIO_TIMEOUT;
-		uint64_t left = limit - now;
+		uint64_t left = now >= limit ? 0 : limit - now;
 		struct pollfd p = { .fd = fd, .events = events };
 		int rc = poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left);
 		if (rc < 0 && errno == EINTR)
 			continue;
 		if (rc < 0)
 			return BIO_ERROR;
+		if (rc == 0 && left == 0)
+			return rate_limited ? BIO_TOO_SLOW : BIO_TIMEOUT;
 		if (rc > 0) {
 			if (p.revents & POLLNVAL) {
 				errno = EBADF;

@@ -27,6 +27,7 @@ static const char *const role_names[ROLE_COUNT] = {
 	[ROLE_SEND] = "qmails",
 	[ROLE_ALIAS] = "alias",
 	[ROLE_VMAIL] = "qmailv",
+	[ROLE_TLS] = "qmailt",
 };
 
 const char *instance_home(void)
@@ -102,7 +103,7 @@ static int role_root_mode(enum role r, struct role_id *out)
 	}
 	uid_t uid = pw->pw_uid;
 	gid_t gid = pw->pw_gid;
-	if (r != ROLE_VMAIL) {
+	if (r != ROLE_VMAIL && r != ROLE_TLS) {
 		errno = 0;
 		struct group *gr = getgrnam(ROOT_MODE_GROUP);
 		if (!gr) {

@@ -22,6 +22,7 @@ enum role {
 	ROLE_SEND,      /* qmails: qmail-send */
 	ROLE_ALIAS,     /* alias: ~alias/.qmail-* deliveries */
 	ROLE_VMAIL,     /* qmailv: owner of virtual mailboxes */
+	ROLE_TLS,       /* qmailt: TLS proxies and the password check; holds keys */
 	ROLE_COUNT
 };
 

@@ -9,8 +9,8 @@
 
 static const struct svc_def defs[SVC_COUNT] = {
     [SVC_SMTP] = {"smtp", 2525, 25, "qmail-smtpd", true},
-    [SVC_SUBMISSION] = {"submission", 2587, 587, "qmail-smtpd", false},
-    [SVC_SMTPS] = {"smtps", 2465, 465, "qmail-smtpd", false},
+    [SVC_SUBMISSION] = {"submission", 2587, 587, "qmail-smtpd", true},
+    [SVC_SMTPS] = {"smtps", 2465, 465, "qmail-smtpd", true},
     [SVC_POP3] = {"pop3", 2110, 110, "qmail-popup", false},
     [SVC_POP3S] = {"pop3s", 2995, 995, "qmail-popup", false},
     [SVC_QMTP] = {"qmtp", 2209, 209, "qmail-qmtpd", false},

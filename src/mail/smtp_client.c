@@ -192,13 +192,19 @@ static bool greet(struct smtp_sess *s)
 	return say_hello(s) && maybe_starttls(s);
 }
 
-/* Size of the wire form, approximately (dots are not counted). */
+/* Size of the wire form: CRLF line ends, dot-stuffing and a final line
+ * end (an upper bound when the message already holds CRLF pairs). */
 static uint64_t wire_size(const struct smtp_job *j)
 {
 	uint64_t n = j->msg_len;
-	for (const char *p = j->msg; (p = memchr(p, '\n', (size_t)(j->msg + j->msg_len - p)));
-	     p++)
-		n++;
+	for (size_t i = 0; i < j->msg_len; i++) {
+		if (j->msg[i] == '\n')
+			n++;
+		if (j->msg[i] == '.' && (i == 0 || j->msg[i - 1] == '\n'))
+			n++;
+	}
+	if (j->msg_len && j->msg[j->msg_len - 1] != '\n')
+		n += 2;
 	return n;
 }
 

@@ -205,7 +205,9 @@ void smtp_txn_finish(struct smtp_sess *s)
 			if (r->rcpt_status[i] == 'h' || r->rcpt_status[i] == 's')
 				continue;
 			r->rcpt_status[i] = rcpt_char(r->outcome);
-			sbuf_set(&r->rcpt_text[i], r->text.s ? r->text.s : "", r->text.len);
+			/* As in qmail: "r" carries no text; the message record does. */
+			if (r->outcome != SMTP_OK)
+				sbuf_set(&r->rcpt_text[i], sbuf_cstr(&r->text), r->text.len);
 		}
 	}
 	if (s->is_dead || s->is_write_failed)

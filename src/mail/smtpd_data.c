@@ -14,7 +14,34 @@
 #include "received.h"
 #include "smtp_data.h"
 
+#include <string.h>
 #include <time.h>
+
+/*
+ * RFC 3848 names the protocol; the TLS version and cipher and the
+ * authenticated user go into a comment before the ";" that ends the
+ * tokens (RFC 5322 3.6.7 allows CFWS there).  All three are restricted
+ * to safe characters (tlsctl.h, smtpd_auth.c).
+ */
+static void add_tls_comment(const struct smtpd_session *s, struct sbuf *r)
+{
+	char *semi = r->len ? strrchr(r->s, ';') : NULL;
+	if (!semi || (!s->is_tls && s->auth_user.len == 0))
+		return;
+	struct sbuf c = SBUF_INIT, tail = SBUF_INIT;
+	sbuf_append_str(&c, "\n\t(");
+	if (s->is_tls)
+		sbuf_printf(&c, "version=%s cipher=%s", s->tls.version, s->tls.cipher);
+	if (s->auth_user.len > 0)
+		sbuf_printf(&c, "%sauth=%s", s->is_tls ? " " : "", s->auth_user.s);
+	sbuf_append_str(&c, ")");
+	sbuf_append_str(&tail, semi);
+	sbuf_truncate(r, (size_t)(semi - r->s));
+	sbuf_append(r, c.s, c.len);
+	sbuf_append(r, tail.s, tail.len);
+	sbuf_free(&c);
+	sbuf_free(&tail);
+}
 
 static void add_received(struct smtpd_session *s, struct qqueue *q, const char *msgid)
 {
@@ -24,11 +51,12 @@ static void add_received(struct smtpd_session *s, struct qqueue *q, const char *
 	    .remote_host = sbuf_cstr(&s->cfg->remote_host),
 	    .remote_ip = sbuf_cstr(&s->cfg->remote_ip),
 	    .me = sbuf_cstr(&s->cfg->me),
-	    .protocol = s->is_esmtp ? "ESMTP" : "SMTP",
+	    .protocol = smtpd_auth_protocol(s),
 	    .id = msgid,
 	    .when = time(NULL),
 	};
 	received_format(&ri, &r);
+	add_tls_comment(s, &r);
 	qqueue_write(q, r.s, r.len);
 	sbuf_free(&r);
 }

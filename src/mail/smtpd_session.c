@@ -109,17 +109,30 @@ static void do_helo(struct smtpd_session *s, const struct smtp_cmd *cmd)
 	}
 }
 
-/* EHLO keywords (RFC 5321 4.1.1.1); a later STARTTLS/AUTH adds rows. */
+/* EHLO keywords (RFC 5321 4.1.1.1); "when" limits a row to some sessions. */
+static bool when_starttls(const struct smtpd_session *s)
+{
+	return s->tls_ctl >= 0 && !s->is_tls;
+}
+
+static bool when_auth(const struct smtpd_session *s)
+{
+	return s->is_tls && s->auth_user.len == 0; /* D-10 */
+}
+
 struct ehlo_ext {
 	const char *keyword;
 	bool want_size;
+	bool (*when)(const struct smtpd_session *s);
 };
 
 static const struct ehlo_ext ehlo_exts[] = {
-    {"PIPELINING", false},
-    {"8BITMIME", false},
-    {"SIZE", true},
-    {"ENHANCEDSTATUSCODES", false},
+    {"PIPELINING", false, NULL},
+    {"8BITMIME", false, NULL},
+    {"SIZE", true, NULL},
+    {"ENHANCEDSTATUSCODES", false, NULL},
+    {"STARTTLS", false, when_starttls},
+    {"AUTH PLAIN LOGIN", false, when_auth},
 };
 
 static void do_ehlo(struct smtpd_session *s, const struct smtp_cmd *cmd)
@@ -129,14 +142,16 @@ static void do_ehlo(struct smtpd_session *s, const struct smtp_cmd *cmd)
 		return;
 	struct sbuf r = SBUF_INIT;
 	sbuf_printf(&r, "250-%s", sbuf_cstr(&s->cfg->me));
-	size_t n = sizeof ehlo_exts / sizeof ehlo_exts[0];
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < sizeof ehlo_exts / sizeof ehlo_exts[0]; i++) {
+		if (ehlo_exts[i].when && !ehlo_exts[i].when(s))
+			continue;
 		smtpd_reply(s, r.s);
 		sbuf_clear(&r);
-		sbuf_printf(&r, "250%c%s", i + 1 == n ? ' ' : '-', ehlo_exts[i].keyword);
+		sbuf_printf(&r, "250-%s", ehlo_exts[i].keyword);
 		if (ehlo_exts[i].want_size)
 			sbuf_printf(&r, " %llu", (unsigned long long)s->cfg->databytes);
 	}
+	r.s[3] = ' ';
 	smtpd_reply(s, r.s);
 	sbuf_free(&r);
 }
@@ -150,6 +165,8 @@ static void do_mail(struct smtpd_session *s, const struct smtp_cmd *cmd)
 		smtpd_reply(s, smtp_arg_reply(st, false));
 	} else if (a.has_size && a.size > s->cfg->databytes) {
 		smtpd_reply(s, "552 5.3.4 message size exceeds fixed maximum message size");
+	} else if (smtpd_auth_mail_check(s, sbuf_cstr(&a.sender)) != NULL) {
+		smtpd_reply(s, smtpd_auth_mail_check(s, sbuf_cstr(&a.sender)));
 	} else if (smtpd_config_is_badmailfrom(s->cfg, sbuf_cstr(&a.sender))) {
 		smtpd_reply(s, "553 5.7.1 sorry, your envelope sender is in my badmailfrom list");
 		log_kv(LOG_LEVEL_INFO, "reject", "session", s->id, "sender", sbuf_cstr(&a.sender),
@@ -205,14 +222,18 @@ static void do_help(struct smtpd_session *s, const struct smtp_cmd *cmd)
 {
 	(void)cmd;
 	smtpd_reply(s, "214-2.0.0 qmail-ng commands:");
-	smtpd_reply(s, "214-2.0.0 HELO EHLO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP");
+	smtpd_reply(s, "214-2.0.0 HELO EHLO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP STARTTLS AUTH");
 	smtpd_reply(s, "214 2.0.0 end of HELP");
 }
 
-static void do_not_implemented(struct smtpd_session *s, const struct smtp_cmd *cmd)
+static void do_starttls(struct smtpd_session *s, const struct smtp_cmd *cmd)
 {
-	(void)cmd;
-	smtpd_reply(s, "502 5.5.1 command not implemented");
+	smtpd_tls_starttls(s, cmd->arg, cmd->arg_len);
+}
+
+static void do_auth(struct smtpd_session *s, const struct smtp_cmd *cmd)
+{
+	smtpd_auth_handle(s, cmd->arg, cmd->arg_len);
 }
 
 static void do_data(struct smtpd_session *s, const struct smtp_cmd *cmd)
@@ -239,8 +260,8 @@ static const struct verb_entry verbs[] = {
     {SMTP_VERB_VRFY, do_vrfy, ANY, NULL, false},
     {SMTP_VERB_EXPN, do_expn, ANY, NULL, false},
     {SMTP_VERB_HELP, do_help, ANY, NULL, false},
-    {SMTP_VERB_STARTTLS, do_not_implemented, ANY, NULL, false},
-    {SMTP_VERB_AUTH, do_not_implemented, ANY, NULL, false},
+    {SMTP_VERB_STARTTLS, do_starttls, ANY, NULL, false},
+    {SMTP_VERB_AUTH, do_auth, ANY, NULL, false},
 };
 
 static void dispatch(struct smtpd_session *s, const char *line, size_t len)
@@ -295,6 +316,8 @@ void smtpd_session_init(struct smtpd_session *s, struct smtpd_config *cfg, int r
 	struct stat st;
 	s->want_sync_check = fstat(rfd, &st) == 0 && S_ISSOCK(st.st_mode);
 	log_session_id(s->id);
+	smtpd_tls_init(s);
+	smtpd_auth_init(s);
 }
 
 void smtpd_session_set_hooks(struct smtpd_session *s, const struct smtpd_hook *hooks, size_t n)
@@ -311,6 +334,7 @@ void smtpd_session_free(struct smtpd_session *s)
 	sbuf_free(&s->sender);
 	strlist_free(&s->rcpts);
 	sbuf_free(&s->connect_reply);
+	sbuf_free(&s->auth_user);
 }
 
 /* D-13: a client that talks before our greeting is not speaking SMTP. */
@@ -357,7 +381,7 @@ int smtpd_session_run(struct smtpd_session *s)
 {
 	log_kv(LOG_LEVEL_INFO, "connect", "session", s->id, "ip", sbuf_cstr(&s->cfg->remote_ip),
 	       "host", sbuf_cstr(&s->cfg->remote_host), (char *)NULL);
-	if (greet(s)) {
+	if (smtpd_tls_implicit_wait(s) && greet(s)) {
 		while (one_command(s))
 			;
 	}

@@ -21,9 +21,13 @@
  * socket; "sendmail -bs" feeds a pipe and may write its whole script at
  * once, as it could with qmail.
  *
- * Seams for later issues: STARTTLS/AUTH are verbs in the table answered
- * "502 5.5.1" until their module provides a handler; TLS goes under the
- * bio with bio_set_io().
+ * TLS and AUTH (smtpd_tls.c, smtpd_auth.c; docs/INTERNALS.md "TLS and
+ * AUTH"): qmail-listen's TLS proxy holds the keys; this process talks to
+ * it over the control channel TLSCTLFD (tlsctl.h).  STARTTLS hands the
+ * client socket to the proxy and continues on a plaintext socketpair; on
+ * implicit-TLS ports the session starts after the proxy's handshake.
+ * AUTH PLAIN/LOGIN only under TLS (D-10); passwords are checked by the
+ * proxy (D-11).  SUBMISSION (environment) requires AUTH before MAIL.
  */
 #ifndef QNG_SMTPD_SESSION_H
 #define QNG_SMTPD_SESSION_H
@@ -36,6 +40,7 @@
 #include "log.h"
 #include "sbuf.h"
 #include "smtpd_config.h"
+#include "tlsctl.h"
 
 enum smtpd_state {
 	SMTPD_START = 1 << 0, /* no HELO/EHLO yet */
@@ -79,6 +84,14 @@ struct smtpd_session {
 	unsigned greet_wait_ms; /* D-13: wait for early talkers */
 	bool want_sync_check;   /* D-13 applies: input is a socket */
 	uint64_t n_messages;
+	/* TLS and AUTH */
+	int tls_ctl;               /* TLSCTLFD, -1: no TLS proxy */
+	bool is_tls;
+	struct tlsctl_info tls;
+	struct sbuf auth_user;     /* empty: not authenticated */
+	unsigned n_auth_failures;
+	bool is_submission;
+	bool want_sender_check;    /* control/submission_sender_check */
 };
 
 /* The caller keeps cfg alive; hooks may be NULL. */
@@ -93,6 +106,19 @@ void smtpd_reply(struct smtpd_session *s, const char *line);
 void smtpd_reset_transaction(struct smtpd_session *s);
 enum smtpd_verdict smtpd_run_hooks(struct smtpd_session *s, enum smtpd_hook_point pt,
                                    const char *arg, struct sbuf *reply);
+/* TLS (smtpd_tls.c). */
+void smtpd_tls_init(struct smtpd_session *s);
+bool smtpd_tls_implicit_wait(struct smtpd_session *s); /* false: close */
+void smtpd_tls_starttls(struct smtpd_session *s, const char *arg, size_t len);
+/* Password check through the proxy: one of TLSCTL_AUTH_*. */
+char smtpd_tls_check_password(struct smtpd_session *s, const char *user, const char *pass);
+/* AUTH (smtpd_auth.c). */
+void smtpd_auth_init(struct smtpd_session *s);
+void smtpd_auth_handle(struct smtpd_session *s, const char *arg, size_t len);
+/* Submission rules at MAIL: NULL, or the reply refusing sender. */
+const char *smtpd_auth_mail_check(const struct smtpd_session *s, const char *sender);
+/* "ESMTP", "ESMTPS", "ESMTPA" or "ESMTPSA" (RFC 3848). */
+const char *smtpd_auth_protocol(const struct smtpd_session *s);
 /* DATA (smtpd_data.c). */
 void smtpd_data_handle(struct smtpd_session *s);
 

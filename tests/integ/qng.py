@@ -240,6 +240,25 @@ class Instance:
     def set_tcprules(self, text):
         self.write_file("control/tcprules/smtp", text)
         self.ctl("cdb")
+        # A reload must not take the listener down, but if it does, that is
+        # test_reload's finding, not this caller's: wait until the smtp
+        # service has kept one pid for a while, then until it accepts.
+        seen = []
+
+        def stable():
+            seen.append(self.stat_pid("smtp"))
+            return len(seen) >= 6 and seen[-1] and len(set(seen[-6:])) == 1
+        wait_until(stable, 20, interval=0.3, what="a stable smtp service")
+        self.wait_listening()
+
+    def wait_listening(self, timeout=15):
+        def up():
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=2).close()
+                return True
+            except OSError:
+                return False
+        wait_until(up, timeout, interval=0.1, what="smtp listener on port %d" % self.port)
 
     def maildir(self, addr=ALICE):
         p = self.ctl("user", "path", addr)
@@ -358,7 +377,12 @@ def check_delivered(data, sender, body_lf):
     assert fields[0] == b"Return-Path: <" + sender.encode() + b">", fields[0]
     assert fields[1].lower().startswith(b"delivered-to: "), fields[1:2]
     assert any(f.lower().startswith(b"received:") for f in fields[2:]), fields
-    assert rest == body_lf, "body differs:\n%r\n!=\n%r" % (rest[:500], body_lf[:500])
+    if rest != body_lf:
+        i = next((k for k in range(min(len(rest), len(body_lf))) if rest[k] != body_lf[k]),
+                 min(len(rest), len(body_lf)))
+        raise AssertionError("body differs at byte %d (got %d bytes, want %d):\n%r\n!=\n%r" % (
+            i, len(rest), len(body_lf), rest[max(0, i - 60):i + 60],
+            body_lf[max(0, i - 60):i + 60]))
     return fields
 
 

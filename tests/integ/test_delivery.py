@@ -63,7 +63,8 @@ def test_swaks_delivery(inst, tmp_path):
     tid = qng.test_id()
     _, lf = body_for(tid)
     f = tmp_path / "msg"
-    f.write_bytes(lf)
+    # swaks adds a line break of its own when the data ends with one.
+    f.write_bytes(lf[:-1])
     sender = "swaks@remote.example"
     p = subprocess.run(["swaks", "--server", "127.0.0.1:%d" % inst.port, "--from", sender,
                         "--to", ALICE, "--helo", "swaks.example", "--data", "@" + str(f)],

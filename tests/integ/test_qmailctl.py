@@ -116,13 +116,13 @@ def test_domain_verbs(inst):
 def test_alias_verbs(inst):
     team = "team@" + DOMAIN
     inst.ctl("alias", "add", team, ALICE)
-    assert team in inst.ctl("alias", "list").stdout.decode()
+    assert team in inst.ctl("alias", "list", DOMAIN).stdout.decode()
     tid = qng.test_id()
     send(inst, team, tid)
     got = qng.wait_for_mail(inst.maildir(), tid)
     assert len(got) == 1
     inst.ctl("alias", "del", team)
-    assert team not in inst.ctl("alias", "list").stdout.decode()
+    assert team not in inst.ctl("alias", "list", DOMAIN).stdout.decode()
     expect(rcpt_reply(inst, team), 550, "5.1.1")
 
 

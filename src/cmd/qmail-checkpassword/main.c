@@ -4,6 +4,7 @@
  * Exit 0 after exec'ing argv[1..] with USER, HOME and MAILDIR set, 1 bad
  * login, 2 misuse, 111 temporary failure.
  */
+#include <stdbool.h>
 #include <ctype.h>
 #include <errno.h>
 #include <grp.h>
@@ -57,8 +58,14 @@ static int become(const struct vpw_entry *e)
 		if (setgroups(1, &g) < 0 || setgid(g) < 0 || setuid((uid_t)e->uid) < 0)
 			return -1;
 	}
-	if (chdir(home.s) < 0 || setenv("HOME", home.s, 1) < 0 || setenv("USER", e->addr, 1) < 0 ||
-	    setenv("MAILDIR", e->maildir, 1) < 0)
+	/*
+	 * Run as the mailbox owner (POP3), enter its home.  Run as another
+	 * account only to check a password (SMTP AUTH as qmailt), the home may
+	 * be closed to it and is not needed.
+	 */
+	bool is_owner = geteuid() == (uid_t)e->uid;
+	if ((chdir(home.s) < 0 && is_owner) || setenv("HOME", home.s, 1) < 0 ||
+	    setenv("USER", e->addr, 1) < 0 || setenv("MAILDIR", e->maildir, 1) < 0)
 		return -1;
 	sbuf_free(&home);
 	return 0;

@@ -1,16 +1,19 @@
 /*
  * qmail-clean: removes a finished message's files on qmail-send's request
  * (docs/PROTOCOLS.md): "<N>\0" on fd 0, one byte on fd 1, '+' removed or
- * '!' failed.  At start and every hour it also removes tmp/ files and
- * orphaned mess/ files (no todo/ or env/ entry) older than 36 hours.
+ * '!' failed.  At start and every hour it also removes tmp/ files older
+ * than 36 hours, and orphaned mess/ files (no todo/ or env/ entry) whose
+ * qmail-queue is gone (its flock is free) or that are older than 36 hours.
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -71,6 +74,26 @@ static void sweep_tmp(time_t now)
 	closedir(d);
 }
 
+static bool has_envelope(const char *todo, const char *env)
+{
+	/* todo/ before env/: qmail-send renames from the one to the other. */
+	return access(todo, F_OK) == 0 || access(env, F_OK) == 0;
+}
+
+/*
+ * True when no qmail-queue holds mess's lock: whoever wrote it is gone.
+ * If there is still no envelope now, there never will be one.
+ */
+static bool writer_gone(const char *mess, const char *todo, const char *env)
+{
+	int fd = open(mess, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0)
+		return false;
+	bool gone = flock(fd, LOCK_EX | LOCK_NB) == 0 && !has_envelope(todo, env);
+	close(fd);
+	return gone;
+}
+
 static void sweep_orphans(time_t now)
 {
 	uint64_t *ids;
@@ -82,9 +105,9 @@ static void sweep_orphans(time_t now)
 		snprintf(mess, sizeof mess, "mess/%llu", (unsigned long long)ids[i]);
 		snprintf(env, sizeof env, "env/%llu", (unsigned long long)ids[i]);
 		snprintf(todo, sizeof todo, "todo/%llu", (unsigned long long)ids[i]);
-		if (access(env, F_OK) == 0 || access(todo, F_OK) == 0)
+		if (has_envelope(todo, env))
 			continue;
-		if (is_stale(mess, now)) {
+		if (writer_gone(mess, todo, env) || is_stale(mess, now)) {
 			fprintf(stderr, "qmail-clean: removing orphaned %s\n", mess);
 			unlink(mess);
 		}

@@ -7,8 +7,12 @@
  *                socket; the program exec'd is the first to do so.
  * listen_loop.c  the accept loop: limits (D-21), children, signals, logs.
  *
- * A later TLS front end plugs in at listen_loop.c's serve_connection():
- * accept, then fork a proxy child instead of exec'ing the program directly.
+ * listen_tls.c   the TLS front end (-S STARTTLS, -Z implicit TLS): contexts
+ *                built once and on SIGHUP; per connection a proxy process
+ *                (uid -U, non-dumpable) beside the program.
+ * listen_proxy.c the proxy's relay between TLS and the program's plaintext.
+ * listen_auth.c  password checks for the program (checkpassword) and the
+ *                per-IP failure budget shared by all connections (D-11).
  */
 #ifndef QNG_LISTEN_H
 #define QNG_LISTEN_H
@@ -20,6 +24,8 @@
 #include <sys/types.h>
 
 #define LISTEN_FDS_MAX 2
+
+enum listen_tls_mode { LISTEN_TLS_NONE, LISTEN_TLS_STARTTLS, LISTEN_TLS_IMPLICIT };
 
 struct listen_opts {
 	size_t max_conn;
@@ -35,6 +41,10 @@ struct listen_opts {
 	const char *host;
 	const char *port;
 	char **argv;              /* program and its arguments */
+	enum listen_tls_mode tls_mode;
+	bool has_tls_uid;         /* -U: the TLS proxy's account */
+	uid_t tls_uid;
+	gid_t tls_gid;
 };
 
 /* Text forms of one end of a connection. */
@@ -55,6 +65,19 @@ void listen_child_run(const struct listen_opts *o, int sock,
                       const struct endpoint *local, const struct endpoint *remote)
 	__attribute__((noreturn));
 int listen_drop_privileges(uid_t uid, gid_t gid);
+
+/* listen_tls.c: load (again) the contexts; fork the proxy, which never
+ * returns; in the program's child *sock may change (implicit TLS). */
+void listen_tls_load(const struct listen_opts *o);
+void listen_tls_fork(const struct listen_opts *o, int *sock, const char *ip);
+
+/* listen_proxy.c: relays until either side ends; -1 after a TLS error. */
+struct tls_conn;
+int listen_proxy_run(struct tls_conn *tls, int sock, int plain, int ctl, const char *ip);
+
+/* listen_auth.c */
+int listen_auth_init(void);
+void listen_auth_serve(int ctl, const char *ip, char *msg, size_t len);
 
 /* listen_loop.c */
 int listen_loop(const struct listen_opts *o, const int *fds, size_t n_fds);

@@ -141,6 +141,7 @@ void listen_child_run(const struct listen_opts *o, int sock, const struct endpoi
 	reset_signals();
 	set_tcp_env(o, sock, local, remote, host, sizeof host);
 	apply_rules(o, remote, host);
+	listen_tls_fork(o, &sock, remote->ip);
 	if (o->has_uid || o->has_gid) {
 		uid_t uid = o->has_uid ? o->uid : getuid();
 		gid_t gid = o->has_gid ? o->gid : getgid();

@@ -82,8 +82,8 @@ static void refuse_busy(int sock, const struct endpoint *remote, size_t total, s
 }
 
 /*
- * One accepted connection.  Here a TLS front end would fork its proxy
- * child instead and hand it the socket; limits and logging stay the same.
+ * One accepted connection.  The child sets up the environment and, on a
+ * TLS service, forks the TLS proxy beside the program (listen_tls.c).
  */
 static void serve_connection(struct loop *l, int sock, const int *fds, size_t n_fds)
 {
@@ -144,6 +144,8 @@ static void handle_signals(struct loop *l, int sfd)
 	while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
 		if (si.ssi_signo == SIGCHLD)
 			reap(l);
+		else if (si.ssi_signo == SIGHUP && l->o->tls_mode != LISTEN_TLS_NONE)
+			listen_tls_load(l->o); /* sessions keep their forked copies */
 		else
 			l->stopping = true;
 	}

@@ -2,14 +2,15 @@
  * qmail-listen: accept TCP connections and run a program for each one
  * (the tcpserver role; see qmail-listen(8)).
  *
- *   qmail-listen [-hH] [-c maxconn] [-C maxperip] [-x rules.cdb] [-u uid]
- *                [-g gid] [-l localname] [-t timeout] [-s service]
+ *   qmail-listen [-hHSZ] [-c maxconn] [-C maxperip] [-x rules.cdb] [-u uid]
+ *                [-g gid] [-U tlsuser] [-l localname] [-t timeout] [-s service]
  *                [-N notify-fd] host port program [arg...]
  */
 #include "listen.h"
 
 #include "exitcode.h"
 #include "proto_limits.h"
+#include "sbuf.h"
 #include "scan.h"
 
 #include <errno.h>
@@ -25,8 +26,8 @@
 
 static void usage(void)
 {
-	fprintf(stderr, "qmail-listen: usage: qmail-listen [-hH] [-c maxconn] [-C maxperip] "
-	        "[-x rules.cdb] [-u uid] [-g gid] [-l localname] [-t timeout] "
+	fprintf(stderr, "qmail-listen: usage: qmail-listen [-hHSZ] [-c maxconn] [-C maxperip] "
+	        "[-x rules.cdb] [-u uid] [-g gid] [-U tlsuser] [-l localname] [-t timeout] "
 	        "[-s service] [-N fd] host port program [arg...]\n");
 	exit(EXIT_PERM);
 }
@@ -67,13 +68,52 @@ static gid_t parse_gid(const char *s)
 	return gr->gr_gid;
 }
 
+/* -U: the TLS proxy's account, a user name or uid[:gid]. */
+static void parse_tls_user(const char *s, struct listen_opts *o)
+{
+	struct passwd *pw = getpwnam(s);
+	o->has_tls_uid = true;
+	if (pw) {
+		o->tls_uid = pw->pw_uid;
+		o->tls_gid = pw->pw_gid;
+		return;
+	}
+	const char *colon = strchr(s, ':');
+	uint64_t v;
+	if (!colon || !scan_u64_str(colon + 1, 0x7fffffff, &v))
+		die_bad("-U", s);
+	o->tls_gid = (gid_t)v;
+	struct sbuf u = SBUF_INIT;
+	sbuf_set(&u, s, (size_t)(colon - s));
+	o->tls_uid = parse_uid(u.s);
+	sbuf_free(&u);
+}
+
+/* Root without -U: the role account "qmailt" when it exists. */
+static void default_tls_user(struct listen_opts *o)
+{
+	if (o->tls_mode == LISTEN_TLS_NONE || o->has_tls_uid || getuid() != 0)
+		return;
+	struct passwd *pw = getpwnam("qmailt");
+	if (!pw) {
+		fprintf(stderr, "qmail-listen: fatal: TLS as root needs -U or a user qmailt\n");
+		exit(EXIT_PERM);
+	}
+	o->has_tls_uid = true;
+	o->tls_uid = pw->pw_uid;
+	o->tls_gid = pw->pw_gid;
+}
+
 static void parse_args(int argc, char **argv, struct listen_opts *o)
 {
 	int c;
-	while ((c = getopt(argc, argv, "+hHc:C:x:u:g:l:t:s:N:")) != -1) {
+	while ((c = getopt(argc, argv, "+hHSZc:C:x:u:g:U:l:t:s:N:")) != -1) {
 		switch (c) {
 		case 'h': o->want_remote_host = true; break;
 		case 'H': o->want_remote_host = false; break;
+		case 'S': o->tls_mode = LISTEN_TLS_STARTTLS; break;
+		case 'Z': o->tls_mode = LISTEN_TLS_IMPLICIT; break;
+		case 'U': parse_tls_user(optarg, o); break;
 		case 'c': o->max_conn = number("-c", optarg, 1, CONN_LIMIT_MAX); break;
 		case 'C': o->max_per_ip = number("-C", optarg, 1, CONN_LIMIT_MAX); break;
 		case 'x': o->rules = optarg; break;
@@ -91,6 +131,7 @@ static void parse_args(int argc, char **argv, struct listen_opts *o)
 	o->host = argv[optind];
 	o->port = argv[optind + 1];
 	o->argv = argv + optind + 2;
+	default_tls_user(o);
 }
 
 /* fds 0, 1, 2 must exist so that no socket ever lands on them by accident. */
@@ -143,6 +184,13 @@ int main(int argc, char **argv)
 		return EXIT_TEMP;
 	}
 	log_start(&o, fds, n_fds);
+	if (o.tls_mode != LISTEN_TLS_NONE) {
+		if (listen_auth_init() < 0) {
+			fprintf(stderr, "qmail-listen: fatal: mmap: %s\n", strerror(errno));
+			return EXIT_TEMP;
+		}
+		listen_tls_load(&o);
+	}
 	if (o.notify_fd >= 0) {
 		(void)!write(o.notify_fd, "\n", 1);
 		close(o.notify_fd);

@@ -55,13 +55,20 @@ static void check_envelope(const char *dir, uint64_t id)
 	snprintf(mess, sizeof mess, "mess/%llu", (unsigned long long)id);
 	struct stat ms;
 	if (stat(mess, &ms) < 0) {
-		problem("no message file", dir, id);
-		return;
+		/* Gone with its envelope meanwhile (a live queue): not a problem.
+		 * Removal takes the envelope first, injection the message first. */
+		if (access(path, F_OK) < 0)
+			return;
+		if (stat(mess, &ms) < 0) {
+			problem("no message file", dir, id);
+			return;
+		}
 	}
 	struct sbuf data = SBUF_INIT;
 	struct envelope e;
 	if (file_read_all(path, &data, QUEUE_ENVELOPE_MAX + 1) < 0) {
-		problem("unreadable envelope", dir, id);
+		if (errno != ENOENT)
+			problem("unreadable envelope", dir, id);
 	} else {
 		enum env_status st = envelope_parse(data.s ? data.s : "", data.len, &e);
 		if (st == ENV_INCOMPLETE)
@@ -99,18 +106,27 @@ static void check_mess(uint64_t id)
 	close(fd);
 }
 
+/* Still there now?  The lists were read at different moments. */
+static bool exists(const char *dir, uint64_t id)
+{
+	char path[64];
+	snprintf(path, sizeof path, "%s/%llu", dir, (unsigned long long)id);
+	return access(path, F_OK) == 0;
+}
+
 static void check_bounce(uint64_t id, bool has_env)
 {
 	char path[64];
 	snprintf(path, sizeof path, "bounce/%llu", (unsigned long long)id);
-	if (!has_env)
+	if (!has_env && !exists("todo", id) && !exists("env", id) && exists("bounce", id))
 		problem("bounce file without an envelope", "bounce", id);
 	struct sbuf data = SBUF_INIT;
 	struct bounce_list l;
 	size_t good;
-	if (file_read_all(path, &data, QUEUE_BOUNCE_MAX) < 0)
-		problem("unreadable bounce file", "bounce", id);
-	else if (queue_bounce_parse(data.s ? data.s : "", data.len, &l, &good) != BOUNCE_OK)
+	if (file_read_all(path, &data, QUEUE_BOUNCE_MAX) < 0) {
+		if (errno != ENOENT)
+			problem("unreadable bounce file", "bounce", id);
+	} else if (queue_bounce_parse(data.s ? data.s : "", data.len, &l, &good) != BOUNCE_OK)
 		problem("bounce file does not parse", "bounce", id);
 	else
 		queue_bounce_free(&l);
@@ -143,7 +159,8 @@ int main(int argc, char **argv)
 		for (size_t i = 0; i < l.n[d]; i++)
 			check_envelope(dirs[d], l.v[d][i]);
 	for (size_t i = 0; i < l.n[0]; i++)
-		if (in_list(l.v[1], l.n[1], l.v[0][i]))
+		if (in_list(l.v[1], l.n[1], l.v[0][i]) && exists("todo", l.v[0][i]) &&
+		    exists("env", l.v[0][i]))
 			problem("also in env/", "todo", l.v[0][i]);
 	for (size_t i = 0; i < l.n[2]; i++)
 		check_mess(l.v[2][i]);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -26,6 +27,7 @@ static char mess_path[64];
 static uint64_t mess_ino;
 static uint64_t mess_size;
 static int committed;   /* todo/N is linked: nothing to clean up */
+static int lock_fd = -1;   /* held until exit; see lock_message */
 
 static int io_code(int err, int def)
 {
@@ -130,12 +132,31 @@ static int copy_converted(int in, int out, uint64_t cap, uint64_t *total)
 	return code;
 }
 
+/*
+ * An exclusive flock on the message file, held until this process ends
+ * (the kernel drops it even on SIGKILL).  qmail-clean removes a mess/N
+ * without an envelope at once when it can take this lock: no qmail-queue
+ * is still working on it, so it can never be committed.
+ */
+static int lock_message(void)
+{
+	lock_fd = open(tmp_mess, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (lock_fd < 0 || flock(lock_fd, LOCK_EX) < 0)
+		return io_code(errno, QQ_QUEUE_CREATE);
+	return QQ_OK;
+}
+
 int qq_write_message(int fd, const char *prefix, size_t prefix_len, uint64_t cap)
 {
 	int out;
 	int code = create_tmp(tmp_mess, sizeof tmp_mess, "", 0640, &out);
 	if (code != QQ_OK)
 		return code;
+	code = lock_message();
+	if (code != QQ_OK) {
+		close(out);
+		return code;
+	}
 	uint64_t total = prefix_len;
 	if (fd_write_all(out, prefix, prefix_len) < 0)
 		code = QQ_WRITE_ERROR;

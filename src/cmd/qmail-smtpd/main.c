@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -50,8 +51,6 @@ static void limit_memory(void)
 
 int main(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
 	struct smtpd_config cfg;
 	struct smtpd_session s;
 	const char *what = "";
@@ -60,6 +59,9 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGCHLD, SIG_DFL); /* an inherited SIG_IGN would hide qmail-queue's status */
 	limit_memory();
+	/* "qmail-smtpd -s": the submission service (RFC 6409), as SUBMISSION=1. */
+	if (argc > 1 && strcmp(argv[1], "-s") == 0 && setenv("SUBMISSION", "1", 1) < 0)
+		out_of_memory();
 	if (smtpd_config_load(&cfg, &what) < 0) {
 		static const char msg[] = "421 4.3.0 unable to read configuration\r\n";
 		log_kv(LOG_LEVEL_ERROR, "config", "file", what, "error", strerror(errno),

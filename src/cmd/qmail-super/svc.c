@@ -76,6 +76,24 @@ static void refresh_rules(struct super *s, const char *name, struct sbuf *cdb)
 	sbuf_free(&tmp);
 }
 
+/*
+ * TLS switches on when a certificate is in place (pkgsrc qmail-run's "auto"):
+ * STARTTLS on smtp and submission, implicit TLS on smtps.  In root mode
+ * qmail-listen runs its TLS proxies as the qmailt role by default.
+ */
+static void tls_args(enum svc_id id, struct argv_b *a)
+{
+	char *cert = instance_path("control/servercert.pem");
+	bool have_cert = access(cert, F_OK) == 0;
+	free(cert);
+	if (!have_cert)
+		return;
+	if (id == SVC_SMTP || id == SVC_SUBMISSION)
+		arg(a, "-S");
+	else if (id == SVC_SMTPS)
+		arg(a, "-Z");
+}
+
 static void listener_argv(struct super *s, enum svc_id id, const struct svc_conf *c,
                           struct argv_b *a)
 {
@@ -110,11 +128,14 @@ static void listener_argv(struct super *s, enum svc_id id, const struct svc_conf
 	arg(a, d->name);
 	arg(a, "-N");
 	arg_num(a, NOTIFY_FD);
+	tls_args(id, a);
 	arg(a, c->addr);
 	arg_num(a, c->port);
 	p = bin(d->program);
 	arg(a, p);
 	free(p);
+	if (id == SVC_SUBMISSION)
+		arg(a, "-s");
 	if (popup) {
 		arg(a, sbuf_cstr(&me));
 		p = bin("qmail-checkpassword");

@@ -134,6 +134,7 @@ static const struct sys_user sys_users[] = {
     {"alias", "nofiles", "alias"}, {"qmaild", "nofiles", ""},   {"qmaill", "nofiles", ""},
     {"qmailp", "nofiles", ""},     {"qmailq", "qmail", ""},     {"qmailr", "qmail", ""},
     {"qmails", "qmail", ""},       {"qmailv", NULL, "domains"},
+    {"qmailt", NULL, ""},
 };
 
 static int ensure_group(const char *name)

@@ -78,6 +78,9 @@ int ctl_compile_vpasswd(void)
 	int rc = vpasswd_load(txt, &l);
 	if (rc == 0)
 		rc = vpasswd_build_cdb(&l, cdb);
+	/* Readable by the password check (qmailt), never by qmaild. */
+	if (rc == 0 && instance_is_root_mode())
+		rc = ctl_chown_role(cdb, ROLE_TLS);
 	if (rc < 0)
 		ctl_warn("cannot compile %s: %s", txt, strerror(errno));
 	vpasswd_list_free(&l);

@@ -1,0 +1,199 @@
+/*
+ * listen_tls.c: the TLS front end of qmail-listen (see listen.h and
+ * docs/INTERNALS.md "TLS and AUTH").
+ *
+ * The listener builds the contexts once (listen_tls_load: at start and on
+ * SIGHUP; a failed reload keeps the old contexts).  Per connection the
+ * child forks once more: the new child runs the program (qmail-smtpd)
+ * with the control channel on fd TLSCTL_FD; the forking process becomes
+ * the proxy: it drops to the proxy uid, makes itself non-dumpable, and
+ * waits on the control channel.  With STARTTLS the program keeps the
+ * client socket until it asks for TLS and hands the socket over (so a
+ * plaintext session costs one idle process and no copying); on an
+ * implicit-TLS port the proxy starts the handshake at once and the
+ * program only ever sees the plaintext end of a socketpair.  The program
+ * is exec'd, so no byte of the contexts (private keys) survives in it.
+ */
+#include "listen.h"
+
+#include "exitcode.h"
+#include "fdio.h"
+#include "instance.h"
+#include "tls_server.h"
+#include "tlsctl.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define HANDSHAKE_TIMEOUT_MS 60000
+
+static struct tls_server *server;
+
+void listen_tls_load(const struct listen_opts *o)
+{
+	if (o->tls_mode == LISTEN_TLS_NONE)
+		return;
+	struct sbuf err = SBUF_INIT;
+	char *cert = instance_path("control/servercert.pem");
+	char *dir = instance_path("control/servercerts");
+	struct tls_server *t = tls_server_load(cert, dir, &err);
+	const char *svc = o->service ? o->service : "-";
+	if (t) {
+		tls_server_free(server);
+		server = t;
+		fprintf(stderr, "qmail-listen: %s: tls: loaded %s and %zu SNI names\n", svc, cert,
+		        tls_server_n_names(t));
+	} else {
+		fprintf(stderr, "qmail-listen: %s: tls: %s%s\n", svc, err.s,
+		        server ? " (keeping the previous certificates)" : " (TLS is off)");
+	}
+	free(cert);
+	free(dir);
+	sbuf_free(&err);
+}
+
+static void die(const char *what)
+{
+	fprintf(stderr, "qmail-listen: fatal: %s: %s\n", what, strerror(errno));
+	_exit(EXIT_TEMP);
+}
+
+static void become_proxy(const struct listen_opts *o)
+{
+	if (o->has_tls_uid && listen_drop_privileges(o->tls_uid, o->tls_gid) < 0)
+		die("unable to drop privileges for the TLS proxy");
+	if (!o->has_tls_uid && getuid() == 0)
+		die("refusing to run the TLS proxy as root");
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		die("prctl");
+}
+
+static void report(int ctl, struct tls_conn *c, const struct sbuf *err)
+{
+	struct sbuf m = SBUF_INIT;
+	if (c)
+		tlsctl_format_ok(tls_conn_version(c), tls_conn_cipher(c), tls_conn_sni(c), &m);
+	else
+		sbuf_printf(&m, "ER %.200s", err->s ? err->s : "handshake failed");
+	(void)tlsctl_send(ctl, m.s, m.len, NULL, 0);
+	sbuf_free(&m);
+}
+
+/* Handshake on sock, tell smtpd, relay; returns the proxy's exit code. */
+static int serve_tls(int ctl, int sock, int plain, const char *ip)
+{
+	struct sbuf err = SBUF_INIT;
+	struct tls_conn *c = tls_server_accept(server, sock, HANDSHAKE_TIMEOUT_MS, &err);
+	report(ctl, c, &err);
+	fprintf(stderr, "tcpserver: tls %ld %s %s %s\n", (long)getpid(), ip,
+	        c ? tls_conn_version(c) : "failed", c ? tls_conn_cipher(c) : err.s);
+	sbuf_free(&err);
+	int rc = c ? listen_proxy_run(c, sock, plain, ctl, ip) : -1;
+	tls_conn_close(c);
+	close(plain);
+	close(sock);
+	return rc;
+}
+
+/* STARTTLS: waits for "S" with the socket, serving "A" meanwhile. */
+static int serve_waiting(int ctl, const char *ip)
+{
+	char msg[TLSCTL_MSG_MAX];
+	for (;;) {
+		int fds[2];
+		size_t n_fds;
+		ssize_t n = tlsctl_recv(ctl, msg, sizeof msg, fds, 2, &n_fds, -1);
+		if (n <= 0)
+			return 0; /* smtpd ended without TLS */
+		if (n == 1 && msg[0] == 'S' && n_fds == 2)
+			return serve_tls(ctl, fds[0], fds[1], ip);
+		for (size_t i = 0; i < n_fds; i++)
+			close(fds[i]);
+		/* D-10: no password checks before TLS. */
+		(void)tlsctl_send(ctl, "A2", 2, NULL, 0);
+	}
+}
+
+static void run_proxy(const struct listen_opts *o, pid_t kid, int ctl, int sock, int plain,
+                      const char *ip)
+{
+	become_proxy(o);
+	if (o->tls_mode == LISTEN_TLS_IMPLICIT)
+		(void)serve_tls(ctl, sock, plain, ip);
+	else
+		(void)serve_waiting(ctl, ip);
+	close(ctl);
+	tls_server_free(server);
+	int st;
+	while (waitpid(kid, &st, 0) < 0 && errno == EINTR)
+		;
+	_exit(WIFEXITED(st) ? WEXITSTATUS(st) : EXIT_TEMP);
+}
+
+/* In the program's child: the control channel goes to TLSCTL_FD. */
+static void setup_program(const struct listen_opts *o, int ctl, int *sock, int plain)
+{
+	if (o->tls_mode == LISTEN_TLS_IMPLICIT) {
+		close(*sock);
+		*sock = plain;
+	}
+	if (*sock == TLSCTL_FD) {
+		int n = fcntl(*sock, F_DUPFD_CLOEXEC, TLSCTL_FD + 1);
+		if (n < 0)
+			die("fcntl");
+		close(*sock);
+		*sock = n;
+	}
+	if (fd_move(TLSCTL_FD, ctl) < 0 || fd_set_cloexec(TLSCTL_FD, 0) < 0)
+		die("unable to set up the TLS control channel");
+	tls_server_free(server);
+	server = NULL;
+	if (setenv("TLSCTLFD", "5", 1) < 0 ||
+	    setenv("TLSMODE", o->tls_mode == LISTEN_TLS_IMPLICIT ? "implicit" : "starttls", 1) < 0)
+		die("setenv");
+}
+
+void listen_tls_fork(const struct listen_opts *o, int *sock, const char *ip)
+{
+	unsetenv("TLSCTLFD");
+	unsetenv("TLSMODE");
+	if (o->tls_mode == LISTEN_TLS_NONE)
+		return;
+	if (!server) {
+		if (o->tls_mode == LISTEN_TLS_IMPLICIT) {
+			fprintf(stderr, "tcpserver: notls %ld %s\n", (long)getpid(), ip);
+			_exit(EXIT_TEMP); /* no certificate: nothing to speak */
+		}
+		return; /* STARTTLS is simply not offered */
+	}
+	int ctl[2], plain[2] = {-1, -1};
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0 ||
+	    (o->tls_mode == LISTEN_TLS_IMPLICIT &&
+	     socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, plain) < 0))
+		die("socketpair");
+	pid_t pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (pid == 0) {
+		close(ctl[0]);
+		if (plain[0] >= 0)
+			close(plain[0]);
+		setup_program(o, ctl[1], sock, plain[1]);
+		return;
+	}
+	close(ctl[1]);
+	if (plain[1] >= 0)
+		close(plain[1]);
+	if (o->tls_mode == LISTEN_TLS_STARTTLS) {
+		close(*sock);
+		*sock = -1;
+	}
+	run_proxy(o, pid, ctl[0], *sock, plain[0], ip);
+}

@@ -1,0 +1,91 @@
+/*
+ * sasl.c: AUTH argument and PLAIN/LOGIN decoding (see sasl.h).
+ */
+#include "sasl.h"
+
+#include "base64.h"
+
+#include <string.h>
+#include <strings.h>
+
+static const struct {
+	const char *name;
+	enum sasl_mech mech;
+} mechs[] = {
+    {"PLAIN", SASL_MECH_PLAIN},
+    {"LOGIN", SASL_MECH_LOGIN},
+};
+
+int sasl_parse_auth(const char *arg, size_t len, struct sasl_auth_arg *out)
+{
+	memset(out, 0, sizeof *out);
+	out->mech = SASL_MECH_UNKNOWN;
+	const char *sp = memchr(arg, ' ', len);
+	size_t mlen = sp ? (size_t)(sp - arg) : len;
+	if (mlen == 0 || mlen > 20)
+		return -1;
+	for (size_t i = 0; i < sizeof mechs / sizeof mechs[0]; i++) {
+		if (strlen(mechs[i].name) == mlen && strncasecmp(mechs[i].name, arg, mlen) == 0)
+			out->mech = mechs[i].mech;
+	}
+	if (!sp)
+		return 0;
+	const char *r = sp + 1;
+	size_t rlen = len - mlen - 1;
+	if (rlen == 0 || memchr(r, ' ', rlen))
+		return -1;
+	out->has_initial = true;
+	out->initial = r;
+	out->initial_len = (rlen == 1 && r[0] == '=') ? 0 : rlen;
+	return 0;
+}
+
+static bool field_ok(const char *p, size_t n)
+{
+	return n <= SASL_FIELD_MAX && !memchr(p, '\0', n) && !memchr(p, '\r', n) &&
+	       !memchr(p, '\n', n);
+}
+
+int sasl_plain_decode(const char *b64, size_t len, struct sasl_creds *out)
+{
+	struct sbuf raw = SBUF_INIT;
+	int rc = -1;
+	if (base64_decode(b64, len, &raw) == 0) {
+		const char *p = raw.s, *end = raw.s + raw.len;
+		const char *nul1 = memchr(p, '\0', raw.len);
+		const char *nul2 = nul1 ? memchr(nul1 + 1, '\0', (size_t)(end - nul1 - 1)) : NULL;
+		if (nul2) {
+			size_t zl = (size_t)(nul1 - p), ul = (size_t)(nul2 - nul1 - 1);
+			size_t pl = (size_t)(end - nul2 - 1);
+			bool ok = ul > 0 && field_ok(nul1 + 1, ul) && field_ok(nul2 + 1, pl) &&
+			          field_ok(p, zl) &&
+			          (zl == 0 || (zl == ul && memcmp(p, nul1 + 1, ul) == 0));
+			if (ok) {
+				sbuf_set(&out->user, nul1 + 1, ul);
+				sbuf_set(&out->pass, nul2 + 1, pl);
+				rc = 0;
+			}
+		}
+	}
+	if (raw.s)
+		explicit_bzero(raw.s, raw.len);
+	sbuf_free(&raw);
+	return rc;
+}
+
+int sasl_login_decode(const char *b64, size_t len, struct sbuf *out)
+{
+	if (base64_decode(b64, len, out) < 0 || !field_ok(out->s, out->len)) {
+		sbuf_clear(out);
+		return -1;
+	}
+	return 0;
+}
+
+void sasl_creds_free(struct sasl_creds *c)
+{
+	if (c->pass.s)
+		explicit_bzero(c->pass.s, c->pass.len);
+	sbuf_free(&c->user);
+	sbuf_free(&c->pass);
+}

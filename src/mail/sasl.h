@@ -1,0 +1,43 @@
+/*
+ * sasl.h: the SASL parts of SMTP AUTH (RFC 4954) qmail-smtpd uses:
+ * PLAIN (RFC 4616) and LOGIN (draft-murchison-sasl-login).
+ *
+ * sasl_parse_auth splits the AUTH argument "MECHANISM [initial-response]"
+ * (mechanism names are case-insensitive; "=" is an empty response).
+ * sasl_plain_decode decodes a base64 PLAIN message
+ * "authzid NUL authcid NUL password": authcid non-empty, authzid empty or
+ * equal to authcid (no proxy authorization), no further NUL, no CR or LF,
+ * each at most SASL_FIELD_MAX.  sasl_login_decode decodes one LOGIN step
+ * (user name or password) with the same field rules.  All return -1 for
+ * any invalid input (fail closed).  Pure.
+ */
+#ifndef QNG_SASL_H
+#define QNG_SASL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "sbuf.h"
+
+#define SASL_FIELD_MAX 512
+
+enum sasl_mech { SASL_MECH_PLAIN, SASL_MECH_LOGIN, SASL_MECH_UNKNOWN };
+
+struct sasl_auth_arg {
+	enum sasl_mech mech;
+	bool has_initial;
+	const char *initial; /* points into the argument */
+	size_t initial_len;  /* 0 for "=" */
+};
+
+struct sasl_creds {
+	struct sbuf user;
+	struct sbuf pass;
+};
+
+int sasl_parse_auth(const char *arg, size_t len, struct sasl_auth_arg *out);
+int sasl_plain_decode(const char *b64, size_t len, struct sasl_creds *out);
+int sasl_login_decode(const char *b64, size_t len, struct sbuf *out);
+void sasl_creds_free(struct sasl_creds *c);   /* wipes the password */
+
+#endif

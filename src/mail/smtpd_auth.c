@@ -1,0 +1,214 @@
+/*
+ * smtpd_auth.c: SMTP AUTH (RFC 4954) with PLAIN and LOGIN, and the
+ * submission rules (RFC 6409) for qmail-smtpd (see smtpd_session.h).
+ *
+ * D-10: only under TLS, else 538 5.7.11.  D-11: every failure is answered
+ * "535 5.7.8" no sooner than AUTH_FAIL_PAUSE_MS after the response
+ * arrived, whatever the checker said or how long it took, so an unknown
+ * user and a wrong password look the same; the third failure in a
+ * session ends it with 421 4.7.0, as does the per-IP budget the proxy
+ * keeps.  The password is wiped from memory once checked.
+ */
+#include "smtpd_session.h"
+
+#include "control.h"
+#include "proto_limits.h"
+#include "sasl.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define AUTH_FAIL_PAUSE_MS 1000
+#define AUTH_SESSION_FAIL_MAX 3
+
+void smtpd_auth_init(struct smtpd_session *s)
+{
+	uint64_t v = 0;
+	s->is_submission = getenv("SUBMISSION") != NULL;
+	if (s->is_submission)
+		(void)control_read_u64("submission_sender_check", 0, 1, &v);
+	s->want_sender_check = v == 1;
+}
+
+/* Sends a 334 challenge and reads the response; false: cancelled/closed. */
+static bool challenge(struct smtpd_session *s, const char *prompt, struct sbuf *resp)
+{
+	enum bio_line how;
+	smtpd_reply(s, prompt);
+	if (bio_flush(&s->bio) != BIO_OK)
+		return s->want_close = true, false;
+	int r = bio_read_line(&s->bio, SMTP_AUTH_LINE_MAX, resp, &how);
+	if (r != BIO_OK || how == BIO_LINE_PARTIAL) {
+		if (r == BIO_TIMEOUT)
+			smtpd_reply(s, "421 4.4.2 timeout, closing connection");
+		s->want_close = true;
+		return false;
+	}
+	if (how == BIO_LINE_TOO_LONG) {
+		smtpd_reply(s, "500 5.5.2 line too long"); /* D-06 */
+		return false;
+	}
+	if (resp->len == 1 && resp->s[0] == '*') {
+		smtpd_reply(s, "501 5.0.0 authentication cancelled");
+		return false;
+	}
+	return true;
+}
+
+static int get_plain(struct smtpd_session *s, const struct sasl_auth_arg *a,
+                     struct sasl_creds *c)
+{
+	struct sbuf resp = SBUF_INIT;
+	int rc = -1;
+	if (a->has_initial)
+		sbuf_set(&resp, a->initial, a->initial_len);
+	if (a->has_initial || challenge(s, "334 ", &resp))
+		rc = sasl_plain_decode(resp.s ? resp.s : "", resp.len, c) == 0 ? 0 : -2;
+	if (resp.s)
+		explicit_bzero(resp.s, resp.len);
+	sbuf_free(&resp);
+	return rc;
+}
+
+static int get_login(struct smtpd_session *s, const struct sasl_auth_arg *a,
+                     struct sasl_creds *c)
+{
+	struct sbuf resp = SBUF_INIT;
+	int rc = -1;
+	if (a->has_initial)
+		sbuf_set(&resp, a->initial, a->initial_len);
+	if (a->has_initial || challenge(s, "334 VXNlcm5hbWU6", &resp)) {
+		rc = -2;
+		if (sasl_login_decode(resp.s ? resp.s : "", resp.len, &c->user) == 0 &&
+		    c->user.len > 0) {
+			rc = -1;
+			if (challenge(s, "334 UGFzc3dvcmQ6", &resp))
+				rc = sasl_login_decode(resp.s, resp.len, &c->pass) == 0 ? 0 : -2;
+		}
+	}
+	if (resp.s)
+		explicit_bzero(resp.s, resp.len);
+	sbuf_free(&resp);
+	return rc;
+}
+
+static void pause_until(uint64_t t_ms)
+{
+	uint64_t now = bio_now_ms();
+	if (now >= t_ms)
+		return;
+	struct timespec ts = {(time_t)((t_ms - now) / 1000), (long)((t_ms - now) % 1000) * 1000000L};
+	while (nanosleep(&ts, &ts) < 0)
+		;
+}
+
+static void clean_user(const char *in, struct sbuf *out)
+{
+	sbuf_clear(out);
+	for (size_t i = 0; in[i] && i < 255; i++) {
+		unsigned char c = (unsigned char)in[i];
+		sbuf_append_char(out, c > 32 && c < 127 && c != '(' && c != ')' ? (char)c : '?');
+	}
+}
+
+static void succeed(struct smtpd_session *s, const char *user)
+{
+	struct sbuf r = SBUF_INIT;
+	clean_user(user, &s->auth_user);
+	s->cfg->is_relayclient = true; /* an authenticated client may relay */
+	sbuf_printf(&r, "235 2.7.0 authentication successful, user %s", s->auth_user.s);
+	smtpd_reply(s, r.s);
+	log_kv(LOG_LEVEL_INFO, "auth", "session", s->id, "user", s->auth_user.s, "result", "ok",
+	       (char *)NULL);
+	sbuf_free(&r);
+}
+
+static void fail(struct smtpd_session *s, const char *user, char code, uint64_t t0)
+{
+	struct sbuf u = SBUF_INIT;
+	clean_user(user, &u);
+	pause_until(t0 + AUTH_FAIL_PAUSE_MS);
+	const char *result = "rejected";
+	if (code == TLSCTL_AUTH_TEMP || code == TLSCTL_AUTH_MISUSE) {
+		smtpd_reply(s, "454 4.7.0 temporary authentication failure");
+		result = "temporary";
+	} else if (code == TLSCTL_AUTH_BUDGET) {
+		smtpd_reply(s, "421 4.7.0 too many failed authentications from your address");
+		s->want_close = true;
+		result = "budget";
+	} else if (++s->n_auth_failures >= AUTH_SESSION_FAIL_MAX) {
+		smtpd_reply(s, "421 4.7.0 too many authentication failures, closing connection");
+		s->want_close = true;
+	} else {
+		smtpd_reply(s, "535 5.7.8 authentication credentials invalid");
+	}
+	log_kv(LOG_LEVEL_INFO, "auth", "session", s->id, "ip", sbuf_cstr(&s->cfg->remote_ip),
+	       "user", u.s ? u.s : "", "result", result, (char *)NULL);
+	sbuf_free(&u);
+}
+
+static const char *refusal(const struct smtpd_session *s)
+{
+	if (!s->is_tls)
+		return "538 5.7.11 encryption required for requested authentication mechanism";
+	if (s->auth_user.len > 0)
+		return "503 5.5.1 already authenticated";
+	if (s->state & (SMTPD_MAIL | SMTPD_RCPT))
+		return "503 5.5.1 AUTH not permitted during a mail transaction";
+	if (!s->is_esmtp)
+		return "503 5.5.1 send EHLO first";
+	return NULL;
+}
+
+void smtpd_auth_handle(struct smtpd_session *s, const char *arg, size_t len)
+{
+	struct sasl_auth_arg a;
+	const char *no = refusal(s);
+	if (no) {
+		smtpd_reply(s, no);
+		return;
+	}
+	if (sasl_parse_auth(arg, len, &a) < 0) {
+		smtpd_reply(s, "501 5.5.4 syntax: AUTH mechanism [initial-response]");
+		return;
+	}
+	if (a.mech == SASL_MECH_UNKNOWN) {
+		smtpd_reply(s, "504 5.5.4 unrecognized authentication type");
+		return;
+	}
+	struct sasl_creds c = {SBUF_INIT, SBUF_INIT};
+	int rc = a.mech == SASL_MECH_PLAIN ? get_plain(s, &a, &c) : get_login(s, &a, &c);
+	if (rc == -2)
+		smtpd_reply(s, "501 5.5.2 cannot decode response");
+	if (rc == 0) {
+		uint64_t t0 = bio_now_ms();
+		char code = smtpd_tls_check_password(s, c.user.s, c.pass.s ? c.pass.s : "");
+		if (code == TLSCTL_AUTH_OK)
+			succeed(s, c.user.s);
+		else
+			fail(s, c.user.s, code, t0);
+	}
+	sasl_creds_free(&c);
+}
+
+const char *smtpd_auth_mail_check(const struct smtpd_session *s, const char *sender)
+{
+	if (!s->is_submission)
+		return NULL;
+	if (s->auth_user.len == 0)
+		return "530 5.7.0 authentication required";
+	if (s->want_sender_check && strcasecmp(sender, s->auth_user.s) != 0)
+		return "553 5.7.1 sender address does not belong to the authenticated user";
+	return NULL;
+}
+
+const char *smtpd_auth_protocol(const struct smtpd_session *s)
+{
+	static const char *const names[2][2][2] = {
+	    {{"SMTP", "SMTPA"}, {"SMTPS", "SMTPSA"}},
+	    {{"ESMTP", "ESMTPA"}, {"ESMTPS", "ESMTPSA"}},
+	};
+	return names[s->is_esmtp][s->is_tls][s->auth_user.len > 0];
+}

@@ -1,0 +1,200 @@
+/*
+ * tlsctl.c: the qmail-smtpd <-> TLS proxy control channel (see tlsctl.h).
+ */
+#include "tlsctl.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define TLSCTL_FDS_MAX 2
+
+int tlsctl_send(int fd, const void *msg, size_t len, const int *fds, size_t n_fds)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * TLSCTL_FDS_MAX)];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = {(void *)msg, len};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+	if (len == 0 || len > TLSCTL_MSG_MAX || n_fds > TLSCTL_FDS_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (n_fds > 0) {
+		memset(&u, 0, sizeof u);
+		mh.msg_control = u.buf;
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * n_fds);
+	}
+	for (;;) {
+		ssize_t r = sendmsg(fd, &mh, MSG_NOSIGNAL);
+		if (r >= 0)
+			return (size_t)r == len ? 0 : (errno = EMSGSIZE, -1);
+		if (errno != EINTR)
+			return -1;
+	}
+}
+
+static int wait_readable(int fd, int timeout_ms)
+{
+	struct pollfd p = {fd, POLLIN, 0};
+	for (;;) {
+		int rc = poll(&p, 1, timeout_ms);
+		if (rc > 0)
+			return 0;
+		if (rc == 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		if (errno != EINTR)
+			return -1;
+	}
+}
+
+static void take_fds(struct msghdr *mh, int *fds, size_t max_fds, size_t *n_fds)
+{
+	*n_fds = 0;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < n; i++) {
+			int got;
+			memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof got);
+			if (*n_fds < max_fds)
+				fds[(*n_fds)++] = got;
+			else
+				close(got);
+		}
+	}
+}
+
+ssize_t tlsctl_recv(int fd, char *buf, size_t cap, int *fds, size_t max_fds, size_t *n_fds,
+                    int timeout_ms)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * TLSCTL_FDS_MAX)];
+		struct cmsghdr align;
+	} u;
+	*n_fds = 0;
+	if (wait_readable(fd, timeout_ms) < 0)
+		return -1;
+	struct iovec iov = {buf, cap};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+	                    .msg_controllen = sizeof u.buf};
+	ssize_t r;
+	do
+		r = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return -1;
+	take_fds(&mh, fds, max_fds, n_fds);
+	if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
+		for (size_t i = 0; i < *n_fds; i++)
+			close(fds[i]);
+		*n_fds = 0;
+		errno = EMSGSIZE;
+		return -1;
+	}
+	return r;
+}
+
+static void append_field(struct sbuf *out, const char *s)
+{
+	size_t n = 0;
+	for (; s && s[n] && n < TLSCTL_FIELD_MAX; n++) {
+		char c = s[n];
+		bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		          (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+		sbuf_append_char(out, ok ? c : '_');
+	}
+	if (n == 0)
+		sbuf_append_char(out, '-');
+}
+
+void tlsctl_format_ok(const char *version, const char *cipher, const char *sni,
+                      struct sbuf *out)
+{
+	sbuf_set_str(out, "OK ");
+	append_field(out, version);
+	sbuf_append_char(out, ' ');
+	append_field(out, cipher);
+	if (sni && *sni) {
+		sbuf_append_char(out, ' ');
+		append_field(out, sni);
+	}
+}
+
+/* Copies one field ending at a space or the end; -1 if invalid. */
+static int take_field(const char **p, const char *end, char *out)
+{
+	size_t n = 0;
+	while (*p < end && **p != ' ') {
+		char c = **p;
+		bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		          (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+		if (!ok || n >= TLSCTL_FIELD_MAX)
+			return -1;
+		out[n++] = c;
+		(*p)++;
+	}
+	out[n] = '\0';
+	return n > 0 ? 0 : -1;
+}
+
+int tlsctl_parse_ok(const char *msg, size_t len, struct tlsctl_info *out)
+{
+	memset(out, 0, sizeof *out);
+	if (len < 3 || memcmp(msg, "OK ", 3) != 0)
+		return -1;
+	const char *p = msg + 3, *end = msg + len;
+	if (take_field(&p, end, out->version) < 0 || p == end || *p++ != ' ' ||
+	    take_field(&p, end, out->cipher) < 0)
+		return -1;
+	if (p == end)
+		return 0;
+	if (*p++ != ' ' || take_field(&p, end, out->sni) < 0 || p != end)
+		return -1;
+	return 0;
+}
+
+int tlsctl_format_auth(const char *user, const char *pass, long long stamp, struct sbuf *out)
+{
+	size_t ul = strlen(user), pl = strlen(pass);
+	if (ul == 0 || ul > TLSCTL_USER_MAX || pl > TLSCTL_PASS_MAX)
+		return -1;
+	sbuf_set_str(out, "A");
+	sbuf_append(out, user, ul + 1);
+	sbuf_append(out, pass, pl + 1);
+	sbuf_printf(out, "<%lld@qmail-ng>", stamp);
+	sbuf_append_char(out, '\0');
+	return 0;
+}
+
+int tlsctl_parse_auth(char *msg, size_t len, const char **user, const char **blob,
+                      size_t *blob_len)
+{
+	if (len < 2 || msg[0] != 'A' || msg[len - 1] != '\0')
+		return -1;
+	char *b = msg + 1, *end = msg + len;
+	char *nul1 = memchr(b, '\0', (size_t)(end - b));
+	if (!nul1 || nul1 == b || (size_t)(nul1 - b) > TLSCTL_USER_MAX)
+		return -1;
+	char *nul2 = memchr(nul1 + 1, '\0', (size_t)(end - nul1 - 1));
+	if (!nul2 || (size_t)(nul2 - nul1 - 1) > TLSCTL_PASS_MAX)
+		return -1;
+	char *nul3 = memchr(nul2 + 1, '\0', (size_t)(end - nul2 - 1));
+	if (!nul3 || nul3 + 1 != end)
+		return -1;
+	*user = b;
+	*blob = b;
+	*blob_len = (size_t)(end - b);
+	return 0;
+}

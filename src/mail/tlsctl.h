@@ -1,0 +1,66 @@
+/*
+ * tlsctl.h: the control channel between qmail-smtpd and its TLS proxy
+ * (the per-connection child of qmail-listen that holds the TLS contexts;
+ * docs/PROTOCOLS.md "TLS control channel").
+ *
+ * A SOCK_SEQPACKET socketpair, fd TLSCTL_FD in qmail-smtpd (environment
+ * TLSCTLFD names it).  One message per packet, at most TLSCTL_MSG_MAX:
+ *   smtpd -> proxy  "S" + SCM_RIGHTS {client socket, plaintext end}
+ *                   start TLS on the socket, relay to the plaintext end
+ *                   "A" user NUL password NUL timestamp NUL
+ *                   check a password (checkpassword interface)
+ *   proxy -> smtpd  "OK VERSION CIPHER [SNI]" handshake done (also sent
+ *                   unsolicited on implicit-TLS ports), "ER reason"
+ *                   "A" + one of TLSCTL_AUTH_* for an "A" request
+ * Parsers fail closed (-1) on anything else; every text field of an OK
+ * is [A-Za-z0-9._-] and at most TLSCTL_FIELD_MAX bytes.
+ */
+#ifndef QNG_TLSCTL_H
+#define QNG_TLSCTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "sbuf.h"
+
+#define TLSCTL_FD 5
+#define TLSCTL_MSG_MAX 2048
+#define TLSCTL_FIELD_MAX 63
+#define TLSCTL_USER_MAX 512
+#define TLSCTL_PASS_MAX 512
+
+enum tlsctl_auth {
+	TLSCTL_AUTH_OK = '0',     /* checkpassword exit 0 */
+	TLSCTL_AUTH_REJECT = '1', /* exit 1 */
+	TLSCTL_AUTH_MISUSE = '2', /* exit 2 */
+	TLSCTL_AUTH_TEMP = 'T',   /* 111, a crash, a timeout */
+	TLSCTL_AUTH_BUDGET = 'B', /* the client's address used up its failures */
+};
+
+struct tlsctl_info {
+	char version[TLSCTL_FIELD_MAX + 1];
+	char cipher[TLSCTL_FIELD_MAX + 1];
+	char sni[TLSCTL_FIELD_MAX + 1];
+};
+
+/* 0, or -1 with errno. */
+int tlsctl_send(int fd, const void *msg, size_t len, const int *fds, size_t n_fds);
+/* Waits up to timeout_ms (-1: forever).  Returns the length (0: the peer
+ * closed), or -1 with errno (ETIMEDOUT).  Received fds beyond max_fds are
+ * closed; *n_fds says how many were stored. */
+ssize_t tlsctl_recv(int fd, char *buf, size_t cap, int *fds, size_t max_fds, size_t *n_fds,
+                    int timeout_ms);
+
+void tlsctl_format_ok(const char *version, const char *cipher, const char *sni,
+                      struct sbuf *out);
+int tlsctl_parse_ok(const char *msg, size_t len, struct tlsctl_info *out);
+
+/* -1 when a field is too long or holds NUL. */
+int tlsctl_format_auth(const char *user, const char *pass, long long stamp, struct sbuf *out);
+/* In place: *user and *pass point into msg; *blob / *blob_len is the
+ * "user NUL password NUL timestamp NUL" for checkpassword's fd 3. */
+int tlsctl_parse_auth(char *msg, size_t len, const char **user, const char **blob,
+                      size_t *blob_len);
+
+#endif

@@ -1,0 +1,84 @@
+"""A TLS-enabled qmail-listen started by hand for the TLS/AUTH tests.
+
+qmail-super does not yet start the submission and smtps services with the
+TLS flags (-S, -Z), so these tests run qmail-listen from the instance's
+bin/ exactly as the supervisor would, as the instance owner (user mode:
+one uid; the proxy is then only protected by PR_SET_DUMPABLE).
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import time
+
+import qng
+
+
+class TLSListener:
+    def __init__(self, inst, mode="-S", env=None, smtpd_args=()):
+        self.inst = inst
+        self.port = qng.free_port()
+        self.log = inst.path("log", "tls-%d.log" % self.port)
+        argv = [inst.bin("qmail-listen"), mode, "-s", "tls-test", "127.0.0.1",
+                str(self.port), inst.bin("qmail-smtpd")] + list(smtpd_args)
+        logf = open(self.log, "ab")
+        if qng.is_root():
+            os.chown(self.log, inst.uid, inst.gid)
+        self.proc = subprocess.Popen(inst.argv(argv, env), stdin=subprocess.DEVNULL,
+                                     stdout=logf, stderr=logf, start_new_session=True)
+        logf.close()
+        qng.wait_until(self._accepts, 15, what="qmail-listen on %d" % self.port)
+
+    def _accepts(self):
+        if self.proc.poll() is not None:
+            raise qng.QngError("qmail-listen exited: " + self.text())
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                return True
+        except OSError:
+            return False
+
+    def text(self):
+        with open(self.log, "rb") as f:
+            return f.read().decode(errors="replace")
+
+    def listener_pid(self):
+        """qmail-listen itself (runuser may sit between us and it)."""
+        for pid in self.inst.pids("qmail-listen"):
+            try:
+                with open("/proc/%d/cmdline" % pid, "rb") as f:
+                    if str(self.port).encode() in f.read().split(b"\0"):
+                        if os.getppid() != pid:
+                            return pid
+            except OSError:
+                pass
+        return None
+
+    def hup(self):
+        pids = [p for p in self.inst.pids("qmail-listen")
+                if self._ppid(p) not in self.inst.pids("qmail-listen")]
+        for pid in pids:
+            with open("/proc/%d/cmdline" % pid, "rb") as f:
+                if str(self.port).encode() in f.read().split(b"\0"):
+                    os.kill(pid, signal.SIGHUP)
+
+    @staticmethod
+    def _ppid(pid):
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                return int(f.read().rsplit(")", 1)[1].split()[1])
+        except OSError:
+            return -1
+
+    def stop(self):
+        try:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+        except OSError:
+            pass
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+        time.sleep(0.2)

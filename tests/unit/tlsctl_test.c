@@ -1,0 +1,138 @@
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "tlsctl.h"
+
+struct ok_case {
+	const char *msg;
+	int rc;
+	const char *version, *cipher, *sni;
+};
+
+static const struct ok_case ok_cases[] = {
+	{ "OK TLSv1.3 TLS_AES_256_GCM_SHA384", 0, "TLSv1.3", "TLS_AES_256_GCM_SHA384", "" },
+	{ "OK TLSv1.2 ECDHE-RSA-AES128-GCM-SHA256 mx.example", 0, "TLSv1.2",
+	  "ECDHE-RSA-AES128-GCM-SHA256", "mx.example" },
+	{ "OK TLSv1.3", -1, NULL, NULL, NULL },
+	{ "OK  x", -1, NULL, NULL, NULL },
+	{ "OK a b c d", -1, NULL, NULL, NULL },
+	{ "OK a b;c", -1, NULL, NULL, NULL },
+	{ "OK a b\n", -1, NULL, NULL, NULL },
+	{ "ER failed", -1, NULL, NULL, NULL },
+	{ "OK a b ", -1, NULL, NULL, NULL },
+	{ "OK " "0123456789012345678901234567890123456789012345678901234567890123 b", -1,
+	  NULL, NULL, NULL },  /* 64 > TLSCTL_FIELD_MAX */
+	{ "OK " "012345678901234567890123456789012345678901234567890123456789012 b", 0,
+	  "012345678901234567890123456789012345678901234567890123456789012", "b", "" },
+};
+
+static void test_parse_ok(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof ok_cases / sizeof ok_cases[0]; i++) {
+		struct tlsctl_info info;
+		const struct ok_case *c = &ok_cases[i];
+		assert_int_equal(tlsctl_parse_ok(c->msg, strlen(c->msg), &info), c->rc);
+		if (c->rc == 0) {
+			assert_string_equal(info.version, c->version);
+			assert_string_equal(info.cipher, c->cipher);
+			assert_string_equal(info.sni, c->sni);
+		}
+	}
+}
+
+static void test_format_ok_roundtrip(void **state)
+{
+	(void)state;
+	struct sbuf m = SBUF_INIT;
+	struct tlsctl_info info;
+	tlsctl_format_ok("TLSv1.3", "weird cipher;name", "evil\nname", &m);
+	assert_int_equal(tlsctl_parse_ok(m.s, m.len, &info), 0);
+	assert_string_equal(info.cipher, "weird_cipher_name");
+	assert_string_equal(info.sni, "evil_name");
+	sbuf_free(&m);
+}
+
+static void test_auth_roundtrip(void **state)
+{
+	(void)state;
+	struct sbuf m = SBUF_INIT;
+	const char *user, *blob;
+	size_t blob_len;
+	assert_int_equal(tlsctl_format_auth("alice@example.test", "pw", 42, &m), 0);
+	assert_int_equal(tlsctl_parse_auth(m.s, m.len, &user, &blob, &blob_len), 0);
+	assert_string_equal(user, "alice@example.test");
+	assert_int_equal(blob_len, m.len - 1);
+	assert_int_equal(tlsctl_format_auth("", "pw", 1, &m), -1);
+	char big[TLSCTL_PASS_MAX + 2];
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	assert_int_equal(tlsctl_format_auth("u", big, 1, &m), -1);
+	big[TLSCTL_PASS_MAX] = '\0';
+	assert_int_equal(tlsctl_format_auth("u", big, 1, &m), 0);
+	sbuf_free(&m);
+}
+
+static void test_parse_auth_invalid(void **state)
+{
+	(void)state;
+	static const struct { const char *m; size_t n; } bad[] = {
+		{ "A", 1 }, { "Au\0p\0t", 6 }, { "A\0p\0t\0", 7 }, { "Au\0p\0t\0x", 8 },
+		{ "Bu\0p\0t\0", 8 }, { "Au\0p\0", 5 },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char buf[16];
+		const char *u, *b;
+		size_t bl;
+		memcpy(buf, bad[i].m, bad[i].n);
+		assert_int_equal(tlsctl_parse_auth(buf, bad[i].n, &u, &b, &bl), -1);
+	}
+}
+
+static void test_send_recv_fds(void **state)
+{
+	(void)state;
+	int sp[2], pp[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp), 0);
+	assert_int_equal(pipe(pp), 0);
+	assert_int_equal(tlsctl_send(sp[0], "S", 1, pp, 2), 0);
+	char buf[TLSCTL_MSG_MAX];
+	int fds[2];
+	size_t n_fds;
+	assert_int_equal(tlsctl_recv(sp[1], buf, sizeof buf, fds, 2, &n_fds, 1000), 1);
+	assert_int_equal(n_fds, 2);
+	assert_int_equal(write(fds[1], "x", 1), 1);
+	char c;
+	assert_int_equal(read(pp[0], &c, 1), 1);
+	assert_int_equal(tlsctl_recv(sp[1], buf, sizeof buf, fds, 2, &n_fds, 10), -1);
+	assert_int_equal(errno, ETIMEDOUT);
+	char big[TLSCTL_MSG_MAX + 1] = { 0 };
+	assert_int_equal(tlsctl_send(sp[0], big, sizeof big, NULL, 0), -1);
+	close(fds[0]);
+	close(fds[1]);
+	close(pp[0]);
+	close(pp[1]);
+	close(sp[0]);
+	assert_int_equal(tlsctl_recv(sp[1], buf, sizeof buf, fds, 2, &n_fds, 1000), 0);
+	close(sp[1]);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_ok),
+		cmocka_unit_test(test_format_ok_roundtrip),
+		cmocka_unit_test(test_auth_roundtrip),
+		cmocka_unit_test(test_parse_auth_invalid),
+		cmocka_unit_test(test_send_recv_fds),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
