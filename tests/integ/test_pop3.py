@@ -432,3 +432,38 @@ def test_privilege_flow(pinst):
         assert md_uid != 0
     else:
         assert uids == [pinst.uid, pinst.uid]
+
+
+def test_pop3s_implicit_tls(session, modes):
+    """POP3S (RFC 8314): qmail-listen -Z terminates TLS, popup sees plaintext."""
+    import ssl
+    for mode in modes:
+        inst = qng.Instance(session, mode)
+        inst.pop3_port = qng.free_port()
+        inst.pop3s_port = qng.free_port()
+        try:
+            args = ["init", "--me", qng.ME, "--listen", "smtp=127.0.0.1:%d" % inst.port,
+                    "--listen", "pop3=off", "--listen", "pop3s=127.0.0.1:%d" % inst.pop3s_port]
+            for svc in ("submission", "smtps", "qmtp", "qmqp"):
+                args += ["--listen", svc + "=off"]
+            inst.ctl(*args)
+            if not os.path.exists(inst.path("control", "servercert.pem")):
+                pytest.skip("no certificate (openssl missing)")
+            inst.ctl("domain", "add", DOMAIN)
+            inst.ctl("user", "add", ALICE, "--password-stdin", input=ALICE_PW + "\n")
+            inst.start()
+            qng.wait_until(lambda: port_open(inst.pop3s_port), 15, what="pop3s listener")
+            put_msg(inst, b"Subject: tls\n\nsecret body\n")
+            ctx = ssl.create_default_context()
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            p = poplib.POP3_SSL("127.0.0.1", inst.pop3s_port, context=ctx, timeout=20)
+            assert p.getwelcome().startswith(b"+OK <")
+            p.user(ALICE)
+            p.pass_(ALICE_PW)
+            assert b"secret body" in p.retr(1)[1]
+            p.dele(1)
+            p.quit()
+            assert box_files(inst) == {"new": [], "cur": []}
+        finally:
+            inst.teardown()

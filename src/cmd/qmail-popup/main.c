@@ -12,10 +12,12 @@
 #include "alloc.h"
 #include "exitcode.h"
 #include "log.h"
+#include "tlsctl.h"
 
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -35,6 +37,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "qmail-popup: usage: qmail-popup hostname checkpassword "
 		                "subprogram [arg...]\n");
 		return EXIT_PERM;
+	}
+	/* Under qmail-listen -Z the TLS proxy already holds the session; its
+	 * control channel is of no use here and must not reach pop3d. */
+	if (getenv("TLSCTLFD")) {
+		close(TLSCTL_FD);
+		unsetenv("TLSCTLFD");
 	}
 	int sp[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {

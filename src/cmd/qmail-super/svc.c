@@ -122,6 +122,17 @@ static void listener_argv(struct super *s, enum svc_id id, const struct svc_conf
 		arg(a, "-g");
 		arg_num(a, r.gid);
 	}
+	if (id == SVC_POP3S) {
+		/* Implicit TLS: qmail-listen's TLS proxy (as qmailt in root mode)
+		 * terminates TLS; qmail-popup sees plaintext. */
+		arg(a, "-Z");
+		if (instance_is_root_mode() && instance_role(ROLE_TLS, &r) == 0) {
+			char ug[64];
+			snprintf(ug, sizeof ug, "%lu:%lu", (unsigned long)r.uid, (unsigned long)r.gid);
+			arg(a, "-U");
+			arg(a, ug);
+		}
+	}
 	arg(a, "-l");
 	arg(a, sbuf_cstr(&me));
 	arg(a, "-s");
