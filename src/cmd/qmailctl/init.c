@@ -184,6 +184,22 @@ static int make_accounts(void)
 	return 0;
 }
 
+/* qmail-remote's per-host backoff table (qmail-tcpto), written by qmailr. */
+static int make_tcpto(void)
+{
+	char *path = instance_path("queue/lock/tcpto");
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	int rc = fd < 0 ? -1 : 0;
+	if (fd >= 0)
+		close(fd);
+	if (rc == 0)
+		rc = ctl_chown_role(path, ROLE_REMOTE);
+	if (rc < 0)
+		ctl_warn("%s: %s", path, strerror(errno));
+	free(path);
+	return rc;
+}
+
 static int make_dirs(void)
 {
 	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
@@ -199,7 +215,7 @@ static int make_dirs(void)
 	if (rc < 0)
 		ctl_warn("%s: %s", fifo, strerror(errno));
 	free(fifo);
-	return rc;
+	return rc < 0 ? rc : make_tcpto();
 }
 
 static int make_control(const char *me)
