@@ -18,8 +18,8 @@ bool pop3_budget_key(const char *ip, struct sbuf *out)
 	sbuf_clear(out);
 	for (size_t i = 0; i < len; i++) {
 		char c = ip[i];
-		bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ||
-		          c == '.' || c == ':';
+		bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+		          (c >= 'A' && c <= 'F') || c == '.' || c == ':';
 		if (!ok)
 			return false;
 		sbuf_append_char(out, c == ':' ? '_' : c);
@@ -44,7 +44,7 @@ int pop3_budget_parse(const char *data, size_t len, uint64_t *count, uint64_t *s
 uint64_t pop3_budget_live(uint64_t count, uint64_t start, uint64_t now)
 {
 	if (now < start)
-		return count;   /* clock went back: the window is still open */
+		return count; /* clock went back: the window is still open */
 	return now - start >= POP3_BUDGET_WINDOW ? 0 : count;
 }
 
@@ -84,7 +84,7 @@ int pop3_budget_fail(const char *dir, const char *ip, uint64_t now)
 		return -1;
 	int rc = load(dir, ip, &path, &count, &start);
 	if (path.len == 0) {
-		errno = EINVAL;   /* not an address */
+		errno = EINVAL; /* not an address */
 	} else {
 		if (rc < 0 || pop3_budget_live(count, start, now) == 0) {
 			count = 0;

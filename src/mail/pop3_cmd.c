@@ -7,12 +7,12 @@
 #include "scan.h"
 
 static const char *const verb_names[POP3_VERB_COUNT] = {
-	[POP3_VERB_UNKNOWN] = "",     [POP3_VERB_USER] = "USER", [POP3_VERB_PASS] = "PASS",
-	[POP3_VERB_APOP] = "APOP",    [POP3_VERB_AUTH] = "AUTH", [POP3_VERB_CAPA] = "CAPA",
-	[POP3_VERB_STLS] = "STLS",    [POP3_VERB_QUIT] = "QUIT", [POP3_VERB_STAT] = "STAT",
-	[POP3_VERB_LIST] = "LIST",    [POP3_VERB_UIDL] = "UIDL", [POP3_VERB_TOP] = "TOP",
-	[POP3_VERB_RETR] = "RETR",    [POP3_VERB_DELE] = "DELE", [POP3_VERB_RSET] = "RSET",
-	[POP3_VERB_NOOP] = "NOOP",
+    [POP3_VERB_UNKNOWN] = "",  [POP3_VERB_USER] = "USER", [POP3_VERB_PASS] = "PASS",
+    [POP3_VERB_APOP] = "APOP", [POP3_VERB_AUTH] = "AUTH", [POP3_VERB_CAPA] = "CAPA",
+    [POP3_VERB_STLS] = "STLS", [POP3_VERB_QUIT] = "QUIT", [POP3_VERB_STAT] = "STAT",
+    [POP3_VERB_LIST] = "LIST", [POP3_VERB_UIDL] = "UIDL", [POP3_VERB_TOP] = "TOP",
+    [POP3_VERB_RETR] = "RETR", [POP3_VERB_DELE] = "DELE", [POP3_VERB_RSET] = "RSET",
+    [POP3_VERB_NOOP] = "NOOP",
 };
 
 const char *pop3_cmd_name(enum pop3_verb v)
@@ -60,14 +60,14 @@ int pop3_cmd_args(const char *arg, size_t len, size_t min_words, size_t max_word
 		while (i < len && arg[i] != ' ')
 			i++;
 		if (i == start || n == max_words)
-			return -1;   /* empty word (double or edge space) or too many */
+			return -1; /* empty word (double or edge space) or too many */
 		out[n].p = arg + start;
 		out[n].len = i - start;
 		n++;
 		if (i < len) {
 			i++;
 			if (i == len)
-				return -1;   /* trailing space */
+				return -1; /* trailing space */
 		}
 	}
 	return n < min_words ? -1 : (int)n;

@@ -29,7 +29,7 @@
 
 #define POP3_LINE_MAX 255
 #define POP3_AUTH_LINE_MAX 2048
-#define POP3_ARG_MAX 2   /* TOP msg n */
+#define POP3_ARG_MAX 2 /* TOP msg n */
 #define POP3_TOP_LINES_MAX 100000000u
 
 enum pop3_verb {
@@ -54,14 +54,14 @@ enum pop3_verb {
 
 enum pop3_cmd_status {
 	POP3_CMD_OK = 0,
-	POP3_CMD_BAD_CHAR,  /* CR or NUL in the line */
-	POP3_CMD_EMPTY,     /* no verb */
-	POP3_CMD_UNKNOWN,   /* verb not in the table */
+	POP3_CMD_BAD_CHAR, /* CR or NUL in the line */
+	POP3_CMD_EMPTY,    /* no verb */
+	POP3_CMD_UNKNOWN,  /* verb not in the table */
 };
 
 struct pop3_cmd {
 	enum pop3_verb verb;
-	const char *arg;    /* into the line, not NUL-terminated; "" if none */
+	const char *arg; /* into the line, not NUL-terminated; "" if none */
 	size_t arg_len;
 };
 

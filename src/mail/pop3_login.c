@@ -76,8 +76,8 @@ static bool plain_split(struct pop3_login *l, const char *b64, size_t len)
 	return ok;
 }
 
-static enum pop3_login_action auth_response(struct pop3_login *l, const char *line,
-                                            size_t len, struct sbuf *reply)
+static enum pop3_login_action auth_response(struct pop3_login *l, const char *line, size_t len,
+                                            struct sbuf *reply)
 {
 	l->in_auth = false;
 	if (len == 1 && line[0] == '*')
@@ -101,7 +101,7 @@ static enum pop3_login_action do_auth(struct pop3_login *l, const struct pop3_cm
 		l->in_auth = true;
 		return say(reply, "+ \r\n");
 	}
-	if (w[1].len == 1 && w[1].p[0] == '=')   /* RFC 5034 4: empty initial response */
+	if (w[1].len == 1 && w[1].p[0] == '=') /* RFC 5034 4: empty initial response */
 		return say(reply, "-ERR [AUTH] malformed AUTH PLAIN response\r\n");
 	return auth_response(l, w[1].p, w[1].len, reply);
 }
@@ -133,14 +133,23 @@ static enum pop3_login_action verb(struct pop3_login *l, const struct pop3_cmd *
                                    struct sbuf *reply)
 {
 	switch (c->verb) {
-	case POP3_VERB_USER: return do_user(l, c, reply);
-	case POP3_VERB_PASS: return do_pass(l, c, reply);
-	case POP3_VERB_AUTH: return do_auth(l, c, reply);
-	case POP3_VERB_CAPA: return say(reply, capa_text);
-	case POP3_VERB_QUIT: say(reply, "+OK bye\r\n"); return POP3_LOGIN_QUIT;
-	case POP3_VERB_APOP: return say(reply, "-ERR APOP not supported\r\n");
-	case POP3_VERB_STLS: return say(reply, "-ERR STLS not available\r\n");
-	default: break;
+	case POP3_VERB_USER:
+		return do_user(l, c, reply);
+	case POP3_VERB_PASS:
+		return do_pass(l, c, reply);
+	case POP3_VERB_AUTH:
+		return do_auth(l, c, reply);
+	case POP3_VERB_CAPA:
+		return say(reply, capa_text);
+	case POP3_VERB_QUIT:
+		say(reply, "+OK bye\r\n");
+		return POP3_LOGIN_QUIT;
+	case POP3_VERB_APOP:
+		return say(reply, "-ERR APOP not supported\r\n");
+	case POP3_VERB_STLS:
+		return say(reply, "-ERR STLS not available\r\n");
+	default:
+		break;
 	}
 	return say(reply, "-ERR authenticate first\r\n");
 }

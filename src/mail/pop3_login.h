@@ -40,12 +40,12 @@ struct pop3_login {
 	struct sbuf user;
 	struct sbuf pass;
 	bool has_user;
-	bool in_auth;       /* waiting for the AUTH PLAIN response line */
+	bool in_auth; /* waiting for the AUTH PLAIN response line */
 	unsigned failures;
 };
 
 void pop3_login_init(struct pop3_login *l);
-void pop3_login_free(struct pop3_login *l);   /* wipes the password */
+void pop3_login_free(struct pop3_login *l); /* wipes the password */
 size_t pop3_login_line_max(const struct pop3_login *l);
 enum pop3_login_action pop3_login_line(struct pop3_login *l, const char *line, size_t len,
                                        struct sbuf *reply);

@@ -60,7 +60,7 @@ static uint64_t name_field(const char *name, const char *key)
 		size_t used = scan_u64_prefix(name + i + klen, end - i - klen, UINT64_MAX / 2, &v);
 		size_t after = i + klen + used;
 		if (used > 0 && (after == end || name[after] == ','))
-			return v + 1;   /* 0 means absent */
+			return v + 1; /* 0 means absent */
 	}
 	return 0;
 }
@@ -88,7 +88,7 @@ void pop3_name_uidl(const char *name, struct sbuf *out)
 		sbuf_append(out, name, len);
 		return;
 	}
-	uint64_t h = 0xcbf29ce484222325ull;   /* FNV-1a */
+	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
 	for (size_t i = 0; i < len; i++)
 		h = (h ^ (unsigned char)name[i]) * 0x100000001b3ull;
 	sbuf_printf(out, "X%016llx", (unsigned long long)h);
@@ -244,7 +244,7 @@ void pop3_enc_init(struct pop3_enc *e, bool is_top, uint64_t max_lines)
 static void put_bytes(struct pop3_enc *e, const char *p, size_t n, struct sbuf *out)
 {
 	if (e->at_line_start && p[0] == '.')
-		sbuf_append_char(out, '.');   /* RFC 1939 3: byte-stuffing */
+		sbuf_append_char(out, '.'); /* RFC 1939 3: byte-stuffing */
 	sbuf_append(out, p, n);
 	e->at_line_start = false;
 	e->header_line_empty = false;

@@ -41,20 +41,20 @@
 #define POP3_UIDL_MAX 70
 
 struct pop3_msg {
-	char *name;         /* file name in cur/ */
+	char *name; /* file name in cur/ */
 	uint64_t size;
 	bool is_deleted;
 };
 
 struct pop3_box {
-	char *dir;          /* the Maildir, without trailing '/' */
-	int cur_fd;         /* O_DIRECTORY fd of cur/ */
+	char *dir;  /* the Maildir, without trailing '/' */
+	int cur_fd; /* O_DIRECTORY fd of cur/ */
 	struct pop3_msg *v;
 	size_t n, cap;
 	size_t n_deleted;
 	uint64_t deleted_size;
-	uint64_t total_size;    /* of all messages, deleted or not */
-	size_t n_moved;         /* new/ -> cur/ renames done at open */
+	uint64_t total_size; /* of all messages, deleted or not */
+	size_t n_moved;      /* new/ -> cur/ renames done at open */
 };
 
 int pop3_box_open(struct pop3_box *b, const char *dir);
@@ -75,12 +75,12 @@ void pop3_name_uidl(const char *name, struct sbuf *out);
 
 struct pop3_enc {
 	bool at_line_start;
-	bool pending_cr;        /* a CR seen, waiting to see if LF follows */
+	bool pending_cr; /* a CR seen, waiting to see if LF follows */
 	bool in_header;
-	bool header_line_empty;  /* current header line has no bytes so far */
+	bool header_line_empty; /* current header line has no bytes so far */
 	bool is_top;
-	uint64_t max_lines;     /* TOP: body lines still allowed */
-	bool is_done;           /* TOP limit reached: ignore further input */
+	uint64_t max_lines; /* TOP: body lines still allowed */
+	bool is_done;       /* TOP limit reached: ignore further input */
 };
 
 /* is_top false: the whole message (max_lines ignored). */

@@ -161,7 +161,8 @@ static enum pop3_session_result do_top(struct pop3_session *s, const struct pop3
 	struct pop3_word w[POP3_ARG_MAX];
 	size_t i;
 	uint64_t lines;
-	if (pop3_cmd_args(c->arg, c->arg_len, 2, 2, w) != 2 || !pop3_cmd_msgnum(&w[0], s->box->n, &i))
+	if (pop3_cmd_args(c->arg, c->arg_len, 2, 2, w) != 2 ||
+	    !pop3_cmd_msgnum(&w[0], s->box->n, &i))
 		return put(s, "-ERR no such message\r\n");
 	if (!pop3_cmd_lines(&w[1], &lines))
 		return put(s, "-ERR bad line count\r\n");
@@ -220,11 +221,11 @@ static enum pop3_session_result do_not_now(struct pop3_session *s, const struct 
 }
 
 static const verb_fn verbs[POP3_VERB_COUNT] = {
-	[POP3_VERB_USER] = do_not_now, [POP3_VERB_PASS] = do_not_now, [POP3_VERB_APOP] = do_not_now,
-	[POP3_VERB_AUTH] = do_not_now, [POP3_VERB_STLS] = do_not_now, [POP3_VERB_CAPA] = do_capa,
-	[POP3_VERB_QUIT] = do_quit,    [POP3_VERB_STAT] = do_stat,    [POP3_VERB_LIST] = do_list,
-	[POP3_VERB_UIDL] = do_uidl,    [POP3_VERB_TOP] = do_top,      [POP3_VERB_RETR] = do_retr,
-	[POP3_VERB_DELE] = do_dele,    [POP3_VERB_RSET] = do_rset,    [POP3_VERB_NOOP] = do_noop,
+    [POP3_VERB_USER] = do_not_now, [POP3_VERB_PASS] = do_not_now, [POP3_VERB_APOP] = do_not_now,
+    [POP3_VERB_AUTH] = do_not_now, [POP3_VERB_STLS] = do_not_now, [POP3_VERB_CAPA] = do_capa,
+    [POP3_VERB_QUIT] = do_quit,    [POP3_VERB_STAT] = do_stat,    [POP3_VERB_LIST] = do_list,
+    [POP3_VERB_UIDL] = do_uidl,    [POP3_VERB_TOP] = do_top,      [POP3_VERB_RETR] = do_retr,
+    [POP3_VERB_DELE] = do_dele,    [POP3_VERB_RSET] = do_rset,    [POP3_VERB_NOOP] = do_noop,
 };
 
 void pop3_session_init(struct pop3_session *s, struct pop3_box *box, struct bio *io)

@@ -24,7 +24,7 @@
 #include "bio.h"
 #include "pop3_maildir.h"
 
-#define POP3_IDLE_TIMEOUT_MS (600u * 1000u)   /* RFC 1939 3: at least 10 minutes */
+#define POP3_IDLE_TIMEOUT_MS (600u * 1000u) /* RFC 1939 3: at least 10 minutes */
 
 enum pop3_session_result {
 	POP3_SESSION_CONTINUE = 0,
@@ -38,12 +38,11 @@ struct pop3_session {
 	struct bio *io;
 	size_t n_retr;
 	size_t n_top;
-	long n_removed;     /* after QUIT */
+	long n_removed; /* after QUIT */
 };
 
 void pop3_session_init(struct pop3_session *s, struct pop3_box *box, struct bio *io);
-enum pop3_session_result pop3_session_line(struct pop3_session *s, const char *line,
-                                           size_t len);
+enum pop3_session_result pop3_session_line(struct pop3_session *s, const char *line, size_t len);
 enum pop3_session_result pop3_session_run(struct pop3_session *s);
 /* The CAPA list after login (each line CRLF-terminated, ends with "."). */
 const char *pop3_session_capa(void);

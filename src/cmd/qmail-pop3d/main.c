@@ -68,10 +68,14 @@ static const char *maildir_arg(int argc, char **argv)
 static const char *result_name(enum pop3_session_result r)
 {
 	switch (r) {
-	case POP3_SESSION_QUIT: return "quit";
-	case POP3_SESSION_DROPPED: return "dropped";
-	case POP3_SESSION_ERROR: return "error";
-	case POP3_SESSION_CONTINUE: break;
+	case POP3_SESSION_QUIT:
+		return "quit";
+	case POP3_SESSION_DROPPED:
+		return "dropped";
+	case POP3_SESSION_ERROR:
+		return "error";
+	case POP3_SESSION_CONTINUE:
+		break;
 	}
 	return "?";
 }
@@ -103,7 +107,8 @@ int main(int argc, char **argv)
 	const char *dir = maildir_arg(argc, argv);
 	struct pop3_box box;
 	if (pop3_box_open(&box, dir) < 0) {
-		log_kv(LOG_LEVEL_ERROR, "maildir", "dir", dir, "error", strerror(errno), (char *)NULL);
+		log_kv(LOG_LEVEL_ERROR, "maildir", "dir", dir, "error", strerror(errno),
+		       (char *)NULL);
 		return EXIT_TEMP;
 	}
 	struct bio io;

@@ -15,13 +15,13 @@
 #ifndef QNG_POPUP_H
 #define QNG_POPUP_H
 
-#define POPUP_PAUSE_S 1   /* after a failed login, as D-11 */
+#define POPUP_PAUSE_S 1 /* after a failed login, as D-11 */
 
 enum popup_verdict {
-	POPUP_DONE = 'K',     /* checkpassword exit 0: the session ran */
-	POPUP_REJECT = '1',   /* exit 1 (bad login) or 2 (misuse) */
-	POPUP_TEMP = 'T',     /* 111, a crash, or it could not run */
-	POPUP_BUDGET = 'B',   /* the address used up its failures */
+	POPUP_DONE = 'K',   /* checkpassword exit 0: the session ran */
+	POPUP_REJECT = '1', /* exit 1 (bad login) or 2 (misuse) */
+	POPUP_TEMP = 'T',   /* 111, a crash, or it could not run */
+	POPUP_BUDGET = 'B', /* the address used up its failures */
 };
 
 /* Both return the process's exit code. */

@@ -58,16 +58,19 @@ static enum popup_verdict verdict_of(int status)
 	if (status == -1 || !WIFEXITED(status))
 		return POPUP_TEMP;
 	switch (WEXITSTATUS(status)) {
-	case 0: return POPUP_DONE;
+	case 0:
+		return POPUP_DONE;
 	case 1:
-	case 2: return POPUP_REJECT;
-	default: break;
+	case 2:
+		return POPUP_REJECT;
+	default:
+		break;
 	}
 	return POPUP_TEMP;
 }
 
-static enum popup_verdict attempt(char **argv, const char *blob, size_t len,
-                                  const char *budget_dir, const char *ip)
+static enum popup_verdict attempt(char **argv, const char *blob, size_t len, const char *budget_dir,
+                                  const char *ip)
 {
 	uint64_t now = (uint64_t)time(NULL);
 	if (ip && pop3_budget_exhausted(budget_dir, ip, now))

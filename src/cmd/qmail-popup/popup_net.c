@@ -35,8 +35,8 @@ static int drop_root(void)
 static void log_login(const struct pop3_login *l, const char *result)
 {
 	const char *ip = getenv("TCPREMOTEIP");
-	log_kv(LOG_LEVEL_INFO, "login", "result", result, "user", l->user.s ? l->user.s : "",
-	       "ip", ip ? ip : "-", (char *)NULL);
+	log_kv(LOG_LEVEL_INFO, "login", "result", result, "user", l->user.s ? l->user.s : "", "ip",
+	       ip ? ip : "-", (char *)NULL);
 }
 
 /* Hands the credentials to the broker; returns its verdict. */
@@ -123,14 +123,15 @@ static int dialogue(int chan, struct bio *io, const char *stamp)
 int popup_net(int chan, const char *hostname)
 {
 	if (drop_root() < 0) {
-		log_kv(LOG_LEVEL_ERROR, "privileges", "error", "cannot become qmaild", (char *)NULL);
+		log_kv(LOG_LEVEL_ERROR, "privileges", "error", "cannot become qmaild",
+		       (char *)NULL);
 		static const char msg[] = "-ERR [SYS/TEMP] server misconfigured\r\n";
 		(void)!write(1, msg, sizeof msg - 1);
 		return EXIT_TEMP;
 	}
 	char stamp[300];
-	snprintf(stamp, sizeof stamp, "<%ld.%lld@%.200s>", (long)getpid(),
-	         (long long)time(NULL), hostname);
+	snprintf(stamp, sizeof stamp, "<%ld.%lld@%.200s>", (long)getpid(), (long long)time(NULL),
+	         hostname);
 	struct bio io;
 	bio_init(&io, 0, 1);
 	bio_set_timeout(&io, POP3_IDLE_TIMEOUT_MS);

@@ -118,8 +118,13 @@ void adopt_scan_todo(struct send_state *s)
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (sched_find(s, ids[i]))
+		struct msg *old = sched_find(s, ids[i]);
+		if (old) {
+			/* The inode number came back before qmail-clean answered. */
+			if (old->state == MSG_FINISHING || old->state == MSG_CLEANING)
+				s->rescan_after_clean = true;
 			continue;
+		}
 		struct msg *m = sched_add(s, ids[i]);
 		m->state = MSG_TODO;
 		fifo_push(&s->todo, m);

@@ -200,6 +200,10 @@ void finish_read_clean(struct send_state *s)
 	if (c == '+') {
 		slog("end msg %llu", (unsigned long long)m->id);
 		sched_remove(s, m);
+		if (s->rescan_after_clean) {
+			s->rescan_after_clean = false;
+			s->next_rescan = s->now;
+		}
 		return;
 	}
 	slog("warning: qmail-clean unable to clean up msg %llu", (unsigned long long)m->id);

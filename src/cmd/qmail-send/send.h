@@ -108,6 +108,7 @@ struct send_state {
 	struct chan_state chan[CHAN_COUNT];
 	uint64_t next_did;
 	bool clean_busy, clean_alive;
+	bool rescan_after_clean;   /* a todo/N reused a number still being cleaned */
 	bool stopping;
 	int exit_code;
 	int64_t now;
