@@ -104,6 +104,7 @@ static int fork_delivery(struct lspawn *ls, const char *id, const struct local_u
 	pid_t pid = fork();
 	if (pid == 0) {
 		close(p[0]);
+		lspawn_default_signals();
 		run_child(ls, u, msg_fd, sender, local, domain, p[1]);
 	}
 	close(p[1]);

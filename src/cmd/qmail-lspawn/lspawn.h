@@ -34,6 +34,8 @@ struct lspawn {
 int lspawn_loop(struct lspawn *ls);
 /* Writes one report to fd 1 (text sanitised, capped). 0 / -1. */
 int lspawn_report(const char *id, char status, const char *text, size_t len);
+/* Restores default signal dispositions in a delivery child. */
+void lspawn_default_signals(void);
 
 /* child.c: starts one delivery; on a failure before the fork it reports
  * at once.  Returns 0, or -1 if reporting failed. */

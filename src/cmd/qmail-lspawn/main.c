@@ -48,6 +48,14 @@ static void load_config(struct lspawn *ls, const char *defaultdelivery)
 	ls->is_root_mode = instance_is_root_mode();
 }
 
+void lspawn_default_signals(void)
+{
+	signal(SIGPIPE, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	signal(SIGALRM, SIG_DFL);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -56,7 +64,15 @@ int main(int argc, char **argv)
 	}
 	struct lspawn ls;
 	memset(&ls, 0, sizeof ls);
+	/*
+	 * Like qmail-rspawn and qmail-clean: stop only when qmail-send closes
+	 * our input, so a signal to the whole process group never cuts a
+	 * delivery short.  Delivery children get the defaults back.
+	 */
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGALRM, SIG_IGN);
 	load_config(&ls, argv[1]);
 	return lspawn_loop(&ls) == 0 ? 0 : EXIT_TEMP;
 }

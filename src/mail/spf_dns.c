@@ -1,0 +1,119 @@
+/*
+ * spf_dns.c: the DNS side of the SPF evaluator and of the DNSBL check,
+ * through libunbound (see spf.h).  The resolver is set up as dns.c's
+ * dns_open does it: control/dnsservers lines "IP[@PORT]" as forwarders,
+ * else /etc/resolv.conf.  TXT strings of one record are joined (RFC 7208
+ * 3.3); host names from the wire go through dns_name_parse, so only
+ * letters, digits, '-', '_' and '.' survive.
+ */
+#include "spf.h"
+
+#include "alloc.h"
+#include "dns.h"
+
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unbound.h>
+
+#define RR_A 1
+#define RR_PTR 12
+#define RR_MX 15
+#define RR_TXT 16
+#define RR_AAAA 28
+#define CLASS_IN 1
+#define RCODE_NXDOMAIN 3
+
+struct spf_dns_ub {
+	struct spf_dns ops;
+	struct ub_ctx *ub;
+};
+
+static void add_txt(const unsigned char *p, size_t n, struct strlist *out)
+{
+	struct sbuf t = SBUF_INIT;
+	for (size_t pos = 0; pos < n;) {
+		size_t l = p[pos++];
+		if (l > n - pos)
+			break;
+		for (size_t i = 0; i < l; i++)
+			sbuf_append_char(&t, p[pos + i] ? (char)p[pos + i] : '?');
+		pos += l;
+	}
+	strlist_add(out, sbuf_cstr(&t), t.len);
+	sbuf_free(&t);
+}
+
+static void add_rdata(enum spf_rr type, const unsigned char *p, size_t n, struct strlist *out)
+{
+	char text[ADDR_DOMAIN_MAX + 1];
+	struct dns_mx mx;
+	if (type == SPF_RR_TXT) {
+		add_txt(p, n, out);
+	} else if (type == SPF_RR_A || type == SPF_RR_AAAA) {
+		if (n == (type == SPF_RR_A ? 4u : 16u) &&
+		    inet_ntop(type == SPF_RR_A ? AF_INET : AF_INET6, p, text, sizeof text))
+			strlist_add(out, text, strlen(text));
+	} else if (type == SPF_RR_MX) {
+		if (dns_mx_parse(p, n, &mx) && mx.name[0])
+			strlist_add(out, mx.name, strlen(mx.name));
+	} else if (dns_name_parse(p, n, text) == n) {
+		strlist_add(out, text, strlen(text));
+	}
+}
+
+static enum spf_dns_status ub_lookup(void *ctx, const char *name, enum spf_rr type,
+                                     struct strlist *out)
+{
+	static const int rrtype[] = {[SPF_RR_A] = RR_A, [SPF_RR_AAAA] = RR_AAAA,
+	                             [SPF_RR_MX] = RR_MX, [SPF_RR_TXT] = RR_TXT,
+	                             [SPF_RR_PTR] = RR_PTR};
+	struct spf_dns_ub *d = ctx;
+	struct ub_result *r = NULL;
+	strlist_free(out);
+	if (ub_resolve(d->ub, name, rrtype[type], CLASS_IN, &r) != 0 || !r)
+		return SPF_DNS_TEMP;
+	enum spf_dns_status st = SPF_DNS_OK;
+	if (r->nxdomain || r->rcode == RCODE_NXDOMAIN)
+		st = SPF_DNS_NXDOMAIN;
+	else if (r->rcode != 0 || r->bogus)
+		st = SPF_DNS_TEMP;
+	for (int i = 0; st == SPF_DNS_OK && r->havedata && r->data[i] && out->n < DNS_RECORDS_MAX;
+	     i++)
+		add_rdata(type, (const unsigned char *)r->data[i], (size_t)r->len[i], out);
+	ub_resolve_free(r);
+	return st;
+}
+
+struct spf_dns *spf_dns_open(const struct strlist *servers, struct sbuf *err)
+{
+	struct ub_ctx *ub = ub_ctx_create();
+	if (!ub) {
+		sbuf_set_str(err, "cannot create the resolver");
+		return NULL;
+	}
+	int rc = ub_ctx_set_option(ub, "do-not-query-localhost:", "no");
+	for (size_t i = 0; rc == 0 && servers && i < servers->n; i++)
+		rc = ub_ctx_set_fwd(ub, servers->v[i]);
+	if (rc == 0 && (!servers || servers->n == 0))
+		rc = ub_ctx_resolvconf(ub, NULL);
+	if (rc != 0) {
+		sbuf_printf(err, "resolver setup failed: %s", ub_strerror(rc));
+		ub_ctx_delete(ub);
+		return NULL;
+	}
+	struct spf_dns_ub *d = xmalloc(sizeof *d);
+	d->ub = ub;
+	d->ops.lookup = ub_lookup;
+	d->ops.ctx = d;
+	return &d->ops;
+}
+
+void spf_dns_close(struct spf_dns *d)
+{
+	if (!d)
+		return;
+	struct spf_dns_ub *u = d->ctx;
+	ub_ctx_delete(u->ub);
+	free(u);
+}
