@@ -32,7 +32,9 @@ static void test_table(void **state)
 		{ S("Xweird\0"), false, "Zweird" },
 		{ S(""), false, "Zqmail-remote produced no report." },
 		{ S(""), true, "Zqmail-remote crashed." },
-		{ S("r\0"), false, "K" },
+		{ S("r\0"), false, "Z" },
+		{ S("r\0Z451 DATA refused\0"), false, "Z451 DATA refused" },
+		{ S("r\0D554 message refused\0"), false, "D554 message refused" },
 		{ S("r"), true, "Zqmail-remote crashed." },
 		{ S("h\tbad\001\0D\0"), false, "D_bad_" },
 	};

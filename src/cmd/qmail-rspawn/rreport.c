@@ -50,6 +50,10 @@ void rreport_convert(const char *out, size_t len, bool crashed, struct sbuf *rep
 	const char *msg = NULL;
 	if (st) {
 		msg = record(out, len, 1, &l1);
+		/* "r" only says the recipient was accepted at RCPT; the message's
+		 * own report decides whether it was delivered (qmail-remote(8)). */
+		if (r0[0] == 'r')
+			st = (msg && l1 > 0 && (msg[0] == 'K' || msg[0] == 'D')) ? msg[0] : 'Z';
 	} else {
 		st = r0[0] == 'K' ? 'K' : r0[0] == 'D' ? 'D' : 'Z';
 	}
