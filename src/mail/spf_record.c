@@ -88,33 +88,35 @@ static bool domain_spec_ok(const char *s, size_t n)
 	return has_alpha && s[start] != '-' && s[n - 1] != '-';
 }
 
-/* "/N", "//M", "/N//M" at the end of a term; trims it from *len. */
+/* Length of a "/digits" suffix of s[0..n), 0 if there is none. */
+static size_t cidr_suffix(const char *s, size_t n)
+{
+	size_t i = n;
+	while (i > 0 && is_digit(s[i - 1]))
+		i--;
+	return i > 0 && s[i - 1] == '/' ? n - i + 1 : 0;
+}
+
+/* "/N", "//M", "/N//M" at the end of a term; trims it from *len.
+ * A "/" that is not followed by digits to the end belongs to the
+ * domain-spec (7.1: any visible character but "%"). */
 static bool split_cidr(const char *s, size_t *len, struct spf_term *t)
 {
 	t->cidr4 = 32;
 	t->cidr6 = 128;
-	const char *end = s + *len;
-	const char *dd = NULL;
-	for (const char *p = s; p + 1 < end; p++) {
-		if (p[0] == '/' && p[1] == '/')
-			dd = p;
-	}
-	if (dd) {
-		if (!parse_cidr(dd + 2, (size_t)(end - dd - 2), 128, &t->cidr6))
+	size_t n = *len, k = cidr_suffix(s, n);
+	if (k > 0 && n - k > 0 && s[n - k - 1] == '/') {
+		if (!parse_cidr(s + n - k + 1, k - 1, 128, &t->cidr6))
 			return false;
-		end = dd;
+		n -= k + 1;
+		k = cidr_suffix(s, n);
 	}
-	const char *sl = NULL;
-	for (const char *p = s; p < end; p++) {
-		if (*p == '/')
-			sl = p;
-	}
-	if (sl) {
-		if (!parse_cidr(sl + 1, (size_t)(end - sl - 1), 32, &t->cidr4))
+	if (k > 0) {
+		if (!parse_cidr(s + n - k + 1, k - 1, 32, &t->cidr4))
 			return false;
-		end = sl;
+		n -= k;
 	}
-	*len = (size_t)(end - s);
+	*len = n;
 	return true;
 }
 

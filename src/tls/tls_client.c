@@ -1,4 +1,5 @@
 #include "tls_client.h"
+#include "tls_common.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -19,19 +20,6 @@ struct tls_client {
 	int fd;
 };
 
-static void ossl_error(struct sbuf *err, const char *what)
-{
-	unsigned long e = ERR_get_error();
-	char buf[256];
-	if (e) {
-		ERR_error_string_n(e, buf, sizeof buf);
-		sbuf_printf(err, "%s: %s", what, buf);
-	} else {
-		sbuf_set_str(err, what);
-	}
-	ERR_clear_error();
-}
-
 static bool is_ip_literal(const char *s)
 {
 	unsigned char b[16];
@@ -42,7 +30,7 @@ static SSL_CTX *make_ctx(const struct tls_client_config *cfg, struct sbuf *err)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
 	if (!ctx) {
-		ossl_error(err, "SSL_CTX_new");
+		tls_error(err, "SSL_CTX_new", NULL);
 		return NULL;
 	}
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
@@ -53,7 +41,7 @@ static SSL_CTX *make_ctx(const struct tls_client_config *cfg, struct sbuf *err)
 		ok = cfg->cafile ? SSL_CTX_load_verify_locations(ctx, cfg->cafile, NULL) == 1
 				 : SSL_CTX_set_default_verify_paths(ctx) == 1;
 		if (!ok)
-			ossl_error(err, "cannot load the CA file");
+			tls_error(err, "cannot load the CA file", NULL);
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
 	} else {
 		SSL_CTX_set_default_verify_paths(ctx);
@@ -62,7 +50,7 @@ static SSL_CTX *make_ctx(const struct tls_client_config *cfg, struct sbuf *err)
 	if (ok && cfg->certfile &&
 	    (SSL_CTX_use_certificate_chain_file(ctx, cfg->certfile) != 1 ||
 	     SSL_CTX_use_PrivateKey_file(ctx, cfg->certfile, SSL_FILETYPE_PEM) != 1)) {
-		ossl_error(err, "cannot load the client certificate");
+		tls_error(err, "cannot load the client certificate", NULL);
 		ok = false;
 	}
 	if (!ok) {
@@ -77,7 +65,7 @@ static bool setup_ssl(struct tls_client *c, const struct tls_client_config *cfg,
 {
 	c->ssl = SSL_new(c->ctx);
 	if (!c->ssl || SSL_set_fd(c->ssl, c->fd) != 1) {
-		ossl_error(err, "SSL_new");
+		tls_error(err, "SSL_new", NULL);
 		return false;
 	}
 	bool has_name = cfg->sni && *cfg->sni && !is_ip_literal(cfg->sni);
@@ -87,28 +75,11 @@ static bool setup_ssl(struct tls_client *c, const struct tls_client_config *cfg,
 		int ok = has_name ? SSL_set1_host(c->ssl, cfg->sni)
 				  : X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), cfg->sni);
 		if (ok != 1) {
-			ossl_error(err, "cannot set the expected name");
+			tls_error(err, "cannot set the expected name", NULL);
 			return false;
 		}
 	}
 	return true;
-}
-
-/* Waits for the socket as the last SSL call asked; false on timeout/error. */
-static bool wait_io(int fd, int ssl_err, uint64_t deadline)
-{
-	for (;;) {
-		uint64_t now = bio_now_ms();
-		if (now >= deadline)
-			return false;
-		uint64_t left = deadline - now;
-		struct pollfd p = { fd, ssl_err == SSL_ERROR_WANT_WRITE ? POLLOUT : POLLIN, 0 };
-		int rc = poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left);
-		if (rc > 0)
-			return true;
-		if (rc < 0 && errno != EINTR)
-			return false;
-	}
 }
 
 static bool handshake(struct tls_client *c, unsigned timeout_ms, struct sbuf *err)
@@ -126,11 +97,11 @@ static bool handshake(struct tls_client *c, unsigned timeout_ms, struct sbuf *er
 					    X509_verify_cert_error_string(vr));
 				ERR_clear_error();
 			} else {
-				ossl_error(err, "TLS handshake failed");
+				tls_error(err, "TLS handshake failed", NULL);
 			}
 			return false;
 		}
-		if (!wait_io(c->fd, e, deadline)) {
+		if (!tls_wait_io(c->fd, e, deadline)) {
 			sbuf_set_str(err, "timeout in the TLS handshake");
 			return false;
 		}
@@ -154,34 +125,16 @@ struct tls_client *tls_client_start(int fd, const struct tls_client_config *cfg,
 	return NULL;
 }
 
-/* Maps an SSL result to the bio transport's convention. */
-static ssize_t io_result(struct tls_client *c, int rc)
-{
-	if (rc > 0)
-		return rc;
-	int e = SSL_get_error(c->ssl, rc);
-	ERR_clear_error();
-	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
-		errno = EAGAIN;
-		return -1;
-	}
-	if (e == SSL_ERROR_ZERO_RETURN)
-		return 0;
-	if (e != SSL_ERROR_SYSCALL || errno == 0)
-		errno = EPROTO;
-	return -1;
-}
-
 static ssize_t tls_read(void *ctx, void *buf, size_t n)
 {
 	struct tls_client *c = ctx;
-	return io_result(c, SSL_read(c->ssl, buf, n > INT_MAX ? INT_MAX : (int)n));
+	return tls_io_result(c->ssl, SSL_read(c->ssl, buf, n > INT_MAX ? INT_MAX : (int)n), NULL);
 }
 
 static ssize_t tls_write(void *ctx, const void *buf, size_t n)
 {
 	struct tls_client *c = ctx;
-	return io_result(c, SSL_write(c->ssl, buf, n > INT_MAX ? INT_MAX : (int)n));
+	return tls_io_result(c->ssl, SSL_write(c->ssl, buf, n > INT_MAX ? INT_MAX : (int)n), NULL);
 }
 
 static size_t tls_pending(void *ctx)

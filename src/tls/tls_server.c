@@ -2,6 +2,7 @@
  * tls_server.c: server-side TLS contexts and connections (see tls_server.h).
  */
 #include "tls_server.h"
+#include "tls_common.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -34,24 +35,11 @@ struct tls_conn {
 	int last_err; /* SSL_ERROR_WANT_READ / _WRITE of the last call */
 };
 
-static void ossl_error(struct sbuf *err, const char *what, const char *file)
-{
-	unsigned long e = ERR_get_error();
-	char buf[256];
-	sbuf_clear(err);
-	sbuf_printf(err, "%s%s%s", what, file ? " " : "", file ? file : "");
-	if (e) {
-		ERR_error_string_n(e, buf, sizeof buf);
-		sbuf_printf(err, ": %s", buf);
-	}
-	ERR_clear_error();
-}
-
 static SSL_CTX *make_ctx(const char *file, struct sbuf *err)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
 	if (!ctx) {
-		ossl_error(err, "SSL_CTX_new", NULL);
+		tls_error(err, "SSL_CTX_new", NULL);
 		return NULL;
 	}
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
@@ -66,7 +54,7 @@ static SSL_CTX *make_ctx(const char *file, struct sbuf *err)
 	if (SSL_CTX_use_certificate_chain_file(ctx, file) != 1 ||
 	    SSL_CTX_use_PrivateKey_file(ctx, file, SSL_FILETYPE_PEM) != 1 ||
 	    SSL_CTX_check_private_key(ctx) != 1) {
-		ossl_error(err, "cannot load certificate and key from", file);
+		tls_error(err, "cannot load certificate and key from", file);
 		SSL_CTX_free(ctx);
 		return NULL;
 	}
@@ -175,22 +163,6 @@ void tls_server_free(struct tls_server *t)
 	free(t);
 }
 
-static bool wait_io(int fd, int ssl_err, uint64_t deadline)
-{
-	for (;;) {
-		uint64_t now = bio_now_ms();
-		if (now >= deadline)
-			return false;
-		uint64_t left = deadline - now;
-		struct pollfd p = {fd, ssl_err == SSL_ERROR_WANT_WRITE ? POLLOUT : POLLIN, 0};
-		int rc = poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left);
-		if (rc > 0)
-			return true;
-		if (rc < 0 && errno != EINTR)
-			return false;
-	}
-}
-
 static bool handshake(struct tls_conn *c, unsigned timeout_ms, struct sbuf *err)
 {
 	uint64_t deadline = bio_now_ms() + timeout_ms;
@@ -200,10 +172,10 @@ static bool handshake(struct tls_conn *c, unsigned timeout_ms, struct sbuf *err)
 			return true;
 		int e = SSL_get_error(c->ssl, rc);
 		if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
-			ossl_error(err, "TLS handshake failed", NULL);
+			tls_error(err, "TLS handshake failed", NULL);
 			return false;
 		}
-		if (!wait_io(c->fd, e, deadline)) {
+		if (!tls_wait_io(c->fd, e, deadline)) {
 			sbuf_set_str(err, "timeout in the TLS handshake");
 			return false;
 		}
@@ -219,7 +191,7 @@ struct tls_conn *tls_server_accept(struct tls_server *t, int fd, unsigned timeou
 	(void)fd_set_nonblock(fd, 1);
 	c->ssl = SSL_new(t->dflt);
 	if (!c->ssl || SSL_set_fd(c->ssl, fd) != 1) {
-		ossl_error(err, "SSL_new", NULL);
+		tls_error(err, "SSL_new", NULL);
 	} else if (handshake(c, timeout_ms, err)) {
 		return c;
 	}
@@ -229,32 +201,14 @@ struct tls_conn *tls_server_accept(struct tls_server *t, int fd, unsigned timeou
 	return NULL;
 }
 
-static ssize_t io_result(struct tls_conn *c, int rc)
-{
-	if (rc > 0)
-		return rc;
-	int e = SSL_get_error(c->ssl, rc);
-	ERR_clear_error();
-	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
-		c->last_err = e;
-		errno = EAGAIN;
-		return -1;
-	}
-	if (e == SSL_ERROR_ZERO_RETURN)
-		return 0;
-	if (e != SSL_ERROR_SYSCALL || errno == 0)
-		errno = EPROTO;
-	return -1;
-}
-
 ssize_t tls_conn_read(struct tls_conn *c, void *buf, size_t n)
 {
-	return io_result(c, SSL_read(c->ssl, buf, n > INT_MAX ? INT_MAX : (int)n));
+	return tls_io_result(c->ssl, SSL_read(c->ssl, buf, n > INT_MAX ? INT_MAX : (int)n), &c->last_err);
 }
 
 ssize_t tls_conn_write(struct tls_conn *c, const void *buf, size_t n)
 {
-	return io_result(c, SSL_write(c->ssl, buf, n > INT_MAX ? INT_MAX : (int)n));
+	return tls_io_result(c->ssl, SSL_write(c->ssl, buf, n > INT_MAX ? INT_MAX : (int)n), &c->last_err);
 }
 
 size_t tls_conn_pending(const struct tls_conn *c)
