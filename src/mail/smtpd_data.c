@@ -126,6 +126,8 @@ static void transfer(struct smtpd_session *s, struct qqueue *q, const char *msgi
 {
 	struct smtp_data d;
 	smtp_data_init(&d, s->cfg->databytes);
+	if (s->add_headers.len > 0)
+		qqueue_write(q, s->add_headers.s, s->add_headers.len);
 	add_received(s, q, msgid);
 	bio_rate_start(&s->bio, SMTP_DATA_MIN_RATE, SMTP_DATA_GRACE); /* D-20 */
 	int r = pump(s, &d, q);

@@ -41,6 +41,7 @@ void smtpd_reset_transaction(struct smtpd_session *s)
 {
 	sbuf_clear(&s->sender);
 	strlist_free(&s->rcpts);
+	sbuf_clear(&s->add_headers);
 	if (s->state & (SMTPD_MAIL | SMTPD_RCPT))
 		s->state = SMTPD_READY;
 }
@@ -335,6 +336,7 @@ void smtpd_session_free(struct smtpd_session *s)
 	strlist_free(&s->rcpts);
 	sbuf_free(&s->connect_reply);
 	sbuf_free(&s->auth_user);
+	sbuf_free(&s->add_headers);
 }
 
 /* D-13: a client that talks before our greeting is not speaking SMTP. */

@@ -60,6 +60,7 @@ enum smtpd_hook_point {
 enum smtpd_verdict { SMTPD_ACCEPT, SMTPD_REJECT, SMTPD_DEFER };
 
 struct smtpd_session;
+struct smtpd_policy;
 
 struct smtpd_hook {
 	enum smtpd_hook_point point;
@@ -92,6 +93,11 @@ struct smtpd_session {
 	unsigned n_auth_failures;
 	bool is_submission;
 	bool want_sender_check;    /* control/submission_sender_check */
+	/* Anti-abuse (smtpd_policy.h): its state, and header fields a hook
+	 * adds to the current message (LF-terminated lines, e.g. Received-SPF),
+	 * written above our Received field; cleared with the transaction. */
+	struct smtpd_policy *policy;
+	struct sbuf add_headers;
 };
 
 /* The caller keeps cfg alive; hooks may be NULL. */

@@ -65,6 +65,23 @@ static bool ip_in_net(const unsigned char *a, const unsigned char *b, unsigned b
 	return (a[full] & mask) == (b[full] & mask);
 }
 
+/* A target name: no empty label (a trailing dot is fine), labels <= 63. */
+static bool labels_valid(const char *d)
+{
+	size_t label = 0;
+	for (const char *p = d; *p; p++) {
+		if (*p != '.')
+			label++;
+		else if (label == 0)
+			return false;
+		else
+			label = 0;
+		if (label > 63)
+			return false;
+	}
+	return *d != '\0';
+}
+
 /* Section 4.3: a name to check must be a FQDN with sane labels. */
 static bool domain_valid(const char *d)
 {
@@ -263,7 +280,7 @@ static int match_term(struct eval *e, const char *domain, const struct spf_term 
 	}
 	if (!count_lookup(e))
 		return -2;
-	if (!term_target(e, domain, t->spec, t->spec_len, &target)) {
+	if (!term_target(e, domain, t->spec, t->spec_len, &target) || !labels_valid(target.s)) {
 		sbuf_free(&target);
 		return -2;
 	}

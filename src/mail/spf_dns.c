@@ -92,7 +92,16 @@ struct spf_dns *spf_dns_open(const struct strlist *servers, struct sbuf *err)
 		sbuf_set_str(err, "cannot create the resolver");
 		return NULL;
 	}
+	/* Reverse zones of private and documentation ranges are answered by
+	 * unbound itself unless told otherwise; the resolver should see them
+	 * (PTR checks of clients on a LAN). */
 	int rc = ub_ctx_set_option(ub, "do-not-query-localhost:", "no");
+	if (rc == 0)
+		rc = ub_ctx_set_option(ub, "unblock-lan-zones:", "yes");
+	if (rc == 0)
+		rc = ub_ctx_set_option(ub, "insecure-lan-zones:", "yes");
+	if (rc == 0)
+		rc = ub_ctx_set_option(ub, "local-zone:", "8.b.d.0.1.0.0.2.ip6.arpa. nodefault");
 	for (size_t i = 0; rc == 0 && servers && i < servers->n; i++)
 		rc = ub_ctx_set_fwd(ub, servers->v[i]);
 	if (rc == 0 && (!servers || servers->n == 0))

@@ -129,9 +129,22 @@ def test_queue_crash_point(cinst, point):
     assert_qcheck(cinst)
 
 
+def queue_idle(inst, timeout=60):
+    """Waits (flushing) until the queue holds nothing, so that a daemon
+    started with QNG_CRASH meets only this test's message."""
+    def empty():
+        out = inst.ctl("queue", check=False).stdout.decode()
+        if "messages in queue: 0" in out:
+            return True
+        inst.ctl("flush", check=False)
+        return False
+    qng.wait_until(empty, timeout, interval=1, what="an empty queue")
+
+
 def crash_then_recover(inst, point, rcpt, evidence):
     """Start with QNG_CRASH=point, inject acknowledged mail, wait until the
     crash is seen, stop, check the queue, restart normally."""
+    queue_idle(inst)
     inst.stop()
     inst.start(env={"QNG_CRASH": point})
     send_pids = set(inst.pids("qmail-send"))
@@ -168,6 +181,7 @@ def test_send_crash_point(cinst, point):
 def test_bounce_crash_point(cinst, point):
     # Sender crash@remote.example is not local: the bounce stays queued for
     # remote delivery.  Use qmail-inject -f alice so the bounce comes home.
+    queue_idle(cinst)
     cinst.stop()
     cinst.start(env={"QNG_CRASH": point})
     pids = set(cinst.pids("qmail-send"))

@@ -6,7 +6,7 @@ import time
 import pytest
 
 import qng
-from qng import ALICE, DOMAIN, RawSMTP, expect
+from qng import ALICE, RawSMTP, expect
 
 
 def start_data(c):

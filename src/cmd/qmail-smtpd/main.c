@@ -9,6 +9,7 @@
 #include "instance.h"
 #include "log.h"
 #include "smtpd_config.h"
+#include "smtpd_policy.h"
 #include "smtpd_session.h"
 
 #include <errno.h>
@@ -53,6 +54,7 @@ int main(int argc, char **argv)
 {
 	struct smtpd_config cfg;
 	struct smtpd_session s;
+	struct smtpd_policy policy;
 	const char *what = "";
 	log_set_ident("qmail-smtpd");
 	alloc_set_fatal(out_of_memory);
@@ -62,7 +64,7 @@ int main(int argc, char **argv)
 	/* "qmail-smtpd -s": the submission service (RFC 6409), as SUBMISSION=1. */
 	if (argc > 1 && strcmp(argv[1], "-s") == 0 && setenv("SUBMISSION", "1", 1) < 0)
 		out_of_memory();
-	if (smtpd_config_load(&cfg, &what) < 0) {
+	if (smtpd_config_load(&cfg, &what) < 0 || smtpd_policy_load(&policy, &what) < 0) {
 		static const char msg[] = "421 4.3.0 unable to read configuration\r\n";
 		log_kv(LOG_LEVEL_ERROR, "config", "file", what, "error", strerror(errno),
 		       (char *)NULL);
@@ -73,8 +75,10 @@ int main(int argc, char **argv)
 		log_kv(LOG_LEVEL_WARN, "config", "file", "rcpthosts", "note",
 		       "missing: no domain accepted except for RELAYCLIENT", (char *)NULL);
 	smtpd_session_init(&s, &cfg, 0, 1);
+	smtpd_policy_attach(&policy, &s);
 	int code = smtpd_session_run(&s);
 	smtpd_session_free(&s);
+	smtpd_policy_free(&policy);
 	smtpd_config_free(&cfg);
 	return code;
 }

@@ -99,16 +99,17 @@ static void listener_argv(struct super *s, enum svc_id id, const struct svc_conf
 {
 	const struct svc_def *d = inject_svc_def(id);
 	struct sbuf me = SBUF_INIT, cdb = SBUF_INIT;
-	uint64_t maxconn = LISTEN_MAX_CONN;
+	uint64_t maxconn = LISTEN_MAX_CONN, perip = LISTEN_MAX_PER_IP;
 	(void)control_read_line("me", "localhost", &me);
 	(void)control_read_u64("concurrencyincoming", LISTEN_MAX_CONN, 100000, &maxconn);
+	(void)control_read_u64("concurrencyperip", LISTEN_MAX_PER_IP, 100000, &perip);
 	char *p = bin("qmail-listen");
 	arg(a, p);
 	free(p);
 	arg(a, "-c");
 	arg_num(a, (unsigned long)maxconn);
 	arg(a, "-C");
-	arg_num(a, LISTEN_MAX_PER_IP);
+	arg_num(a, (unsigned long)perip);
 	refresh_rules(s, d->name, &cdb);
 	if (access(cdb.s, R_OK) == 0) {
 		arg(a, "-x");

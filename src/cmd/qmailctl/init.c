@@ -230,6 +230,7 @@ static int make_control(const char *me)
 	rc |= write_rel("control/defaultdelivery", "./Maildir/\n", 0644);
 	rc |= write_rel("control/tcprules/smtp", "127.:allow,RELAYCLIENT=\"\"\n:allow\n", 0644);
 	rc |= write_rel("users/assign", ".\n", 0644);
+	rc |= write_rel("users/vpasswd", "", 0600);
 	rc |=
 	    write_rel("alias/aliases", "# newaliases(8) source: \"name: target, target\"\n", 0644);
 	static const char *const dotq[] = {"alias/.qmail-postmaster", "alias/.qmail-mailer-daemon",

@@ -1,0 +1,126 @@
+/*
+ * rcptcheck.c: run the RCPTCHECK program for one recipient (rcptcheck.h).
+ */
+#include "rcptcheck.h"
+
+#include "fdio.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+bool rcptcheck_valid_reply(const char *line, size_t len, char cls)
+{
+	if (len < 5 || len > RCPTCHECK_LINE_MAX || line[0] != cls)
+		return false;
+	for (size_t i = 1; i < 3; i++) {
+		if (line[i] < '0' || line[i] > '9')
+			return false;
+	}
+	if (line[3] != ' ')
+		return false;
+	for (size_t i = 4; i < len; i++) {
+		if (line[i] < 0x20 || line[i] > 0x7e)
+			return false;
+	}
+	return true;
+}
+
+enum rcptcheck_verdict rcptcheck_reply(int exit_code, const char *out, size_t len,
+                                       struct sbuf *reply)
+{
+	const char *nl = memchr(out, '\n', len);
+	size_t first = nl ? (size_t)(nl - out) : len;
+	if (first > 0 && out[first - 1] == '\r')
+		first--;
+	sbuf_clear(reply);
+	if (exit_code == 0)
+		return RCPTCHECK_ACCEPT;
+	if (exit_code == 100) {
+		if (rcptcheck_valid_reply(out, first, '5'))
+			sbuf_set(reply, out, first);
+		else
+			sbuf_set_str(reply, "550 5.1.1 sorry, no mailbox here by that name");
+		return RCPTCHECK_REJECT;
+	}
+	if (exit_code == 111 && rcptcheck_valid_reply(out, first, '4'))
+		sbuf_set(reply, out, first);
+	else
+		sbuf_set_str(reply, "451 4.3.0 temporary failure checking the recipient");
+	return RCPTCHECK_DEFER;
+}
+
+static void child(const char *prog, const char *sender, const char *rcpt, int out_fd)
+{
+	int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (null_fd < 0 || fd_move(0, null_fd) < 0 || fd_move(1, out_fd) < 0)
+		_exit(111);
+	if (setenv("SENDER", sender, 1) < 0 || setenv("RECIPIENT", rcpt, 1) < 0)
+		_exit(111);
+	signal(SIGPIPE, SIG_DFL);
+	char *const argv[] = {(char *)prog, NULL};
+	execv(prog, argv);
+	_exit(111);
+}
+
+/* Reads the child's output until EOF, the cap or the deadline. */
+static bool read_output(int fd, unsigned timeout_s, struct sbuf *out)
+{
+	struct timespec start, now;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	char buf[256];
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		long left_ms = (long)timeout_s * 1000 - (now.tv_sec - start.tv_sec) * 1000 -
+		               (now.tv_nsec - start.tv_nsec) / 1000000;
+		if (left_ms <= 0)
+			return false;
+		struct pollfd p = {fd, POLLIN, 0};
+		int r = poll(&p, 1, (int)left_ms);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return false;
+		ssize_t n = read(fd, buf, sizeof buf);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n == 0;
+		if (out->len < RCPTCHECK_OUT_MAX)
+			sbuf_append(out, buf, (size_t)n);
+	}
+}
+
+enum rcptcheck_verdict rcptcheck_run(const char *prog, const char *sender, const char *rcpt,
+                                     unsigned timeout_s, struct sbuf *reply)
+{
+	int p[2];
+	struct sbuf out = SBUF_INIT;
+	int code = -1;
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return rcptcheck_reply(-1, "", 0, reply);
+	pid_t pid = fork();
+	if (pid == 0)
+		child(prog, sender, rcpt, p[1]);
+	close(p[1]);
+	if (pid > 0) {
+		bool done = read_output(p[0], timeout_s, &out);
+		if (!done)
+			kill(pid, SIGKILL);
+		int st;
+		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+			;
+		if (done && WIFEXITED(st))
+			code = WEXITSTATUS(st);
+	}
+	close(p[0]);
+	enum rcptcheck_verdict v = rcptcheck_reply(code, sbuf_cstr(&out), out.len, reply);
+	sbuf_free(&out);
+	return v;
+}

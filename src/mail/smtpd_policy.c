@@ -1,0 +1,280 @@
+/*
+ * smtpd_policy.c: loading the anti-abuse settings and the connect, HELO
+ * and MAIL hooks (see smtpd_policy.h).  RCPT is in smtpd_policy_rcpt.c.
+ */
+#include "smtpd_policy.h"
+
+#include "addr.h"
+#include "alloc.h"
+#include "dnsbl.h"
+#include "greylist.h"
+#include "instance.h"
+#include "log.h"
+#include "scan.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+static const struct {
+	const char *name;
+	size_t offset;
+} list_files[] = {
+    {"badhelo", offsetof(struct smtpd_policy, badhelo)},
+    {"badrcptto", offsetof(struct smtpd_policy, badrcptto)},
+    {"dnsbl", offsetof(struct smtpd_policy, dnsbl)},
+    {"dnsblallow", offsetof(struct smtpd_policy, dnsblallow)},
+    {"greylistallow", offsetof(struct smtpd_policy, greylistallow)},
+    {"dnsservers", offsetof(struct smtpd_policy, dnsservers)},
+};
+
+static bool env_number(const char *name, uint64_t max, uint64_t def, uint64_t *out)
+{
+	const char *v = getenv(name);
+	*out = def;
+	return !v || *v == '\0' || scan_u64_str(v, max, out);
+}
+
+int smtpd_policy_load(struct smtpd_policy *p, const char **what)
+{
+	uint64_t v;
+	memset(p, 0, sizeof *p);
+	for (size_t i = 0; i < sizeof list_files / sizeof list_files[0]; i++) {
+		*what = list_files[i].name;
+		if (control_read_lines(*what, (struct strlist *)((char *)p + list_files[i].offset)) < 0)
+			return -1;
+	}
+	*what = "spfbehavior";
+	if (control_read_u64("spfbehavior", 1, SPF_BEHAVIOR_MAX, &v) < 0)
+		return -1;
+	*what = "SPFBEHAVIOR";
+	if (!env_number("SPFBEHAVIOR", SPF_BEHAVIOR_MAX, v, &v))
+		return errno = EINVAL, -1;
+	p->spf_level = (unsigned)v;
+	*what = "greylist";
+	int r = control_read_u64("greylist", 0, GREYLIST_DELAY_MAX, &p->greylist_delay);
+	if (r < 0)
+		return -1;
+	if (r == 0)
+		p->greylist_delay = 0;
+	else if (p->greylist_delay == 0)
+		p->greylist_delay = 1; /* present with 0: on, no wait beyond the first try */
+	p->greylist_dir = instance_path("greylist");
+	const char *rc = getenv("RCPTCHECK");
+	p->rcptcheck = rc && *rc ? rc : NULL;
+	*what = "TARPITCOUNT";
+	if (!env_number("TARPITCOUNT", 100000, 0, &p->tarpit_count))
+		return errno = EINVAL, -1;
+	*what = "TARPITDELAY";
+	if (!env_number("TARPITDELAY", TARPIT_DELAY_MAX, TARPIT_DELAY_DEFAULT, &p->tarpit_delay))
+		return errno = EINVAL, -1;
+	return 0;
+}
+
+void smtpd_policy_free(struct smtpd_policy *p)
+{
+	for (size_t i = 0; i < sizeof list_files / sizeof list_files[0]; i++)
+		strlist_free((struct strlist *)((char *)p + list_files[i].offset));
+	free(p->greylist_dir);
+	spf_dns_close(p->dns);
+	sbuf_free(&p->dnsbl_reply);
+}
+
+bool smtpd_policy_host_listed(const struct strlist *l, const char *name)
+{
+	size_t n = strlen(name);
+	for (size_t i = 0; i < l->n; i++) {
+		const char *e = l->v[i];
+		size_t el = strlen(e);
+		if (strcasecmp(e, name) == 0)
+			return true;
+		if (e[0] == '.' && n > el && strcasecmp(name + n - el, e) == 0)
+			return true;
+	}
+	return false;
+}
+
+bool smtpd_policy_addr_listed(const struct strlist *l, const char *addr)
+{
+	const char *domain = addr_domain(addr);
+	if (*addr == '\0')
+		return false;
+	for (size_t i = 0; i < l->n; i++) {
+		const char *e = l->v[i];
+		if (strcasecmp(e, addr) == 0)
+			return true;
+		if (e[0] == '@' && *domain && strcasecmp(e + 1, domain) == 0)
+			return true;
+		if (e[0] == '.' && *domain) {
+			struct strlist one = {(char **)&e, 1, 1};
+			if (smtpd_policy_host_listed(&one, domain))
+				return true;
+		}
+	}
+	return false;
+}
+
+const char *smtpd_policy_spf_reply(unsigned level, enum spf_result r)
+{
+	if (r == SPF_TEMPERROR)
+		return level >= 2 ? "451 4.7.24 SPF temporary error, try again later" : NULL;
+	if (level < 3 || r == SPF_PASS)
+		return NULL;
+	if (r == SPF_PERMERROR)
+		return "550 5.7.24 SPF permanent error: the sender's SPF record is broken";
+	if (r == SPF_FAIL || (r == SPF_SOFTFAIL && level >= 4) || (r == SPF_NEUTRAL && level >= 5) ||
+	    level >= 6)
+		return "550 5.7.23 SPF: sender not permitted from this address";
+	return NULL;
+}
+
+bool smtpd_policy_is_exempt(const struct smtpd_session *s)
+{
+	return s->cfg->is_relayclient || s->auth_user.len > 0;
+}
+
+struct spf_dns *smtpd_policy_dns(struct smtpd_policy *p)
+{
+	if (!p->dns && !p->has_dns_failed) {
+		struct sbuf err = SBUF_INIT;
+		p->dns = spf_dns_open(&p->dnsservers, &err);
+		if (!p->dns) {
+			p->has_dns_failed = true;
+			log_kv(LOG_LEVEL_ERROR, "dns", "error", err.s, (char *)NULL);
+		}
+		sbuf_free(&err);
+	}
+	return p->dns;
+}
+
+/* $RBLSMTPD as rblsmtpd reads it: 1 decided (reply set or not), 0 not set. */
+static int rblsmtpd_env(struct smtpd_policy *p)
+{
+	const char *v = getenv("RBLSMTPD");
+	if (!v)
+		return 0;
+	if (*v == '\0')
+		return 1;
+	struct sbuf text = SBUF_INIT;
+	dnsbl_clean_text(v[0] == '-' ? v + 1 : v, &text);
+	sbuf_printf(&p->dnsbl_reply, "%s %s", v[0] == '-' ? "554 5.7.1" : "451 4.7.1", text.s);
+	sbuf_free(&text);
+	return 1;
+}
+
+static enum smtpd_verdict hook_connect(struct smtpd_session *s, const char *arg,
+                                       struct sbuf *reply)
+{
+	struct smtpd_policy *p = s->policy;
+	const char *ip = sbuf_cstr(&s->cfg->remote_ip);
+	(void)arg;
+	(void)reply;
+	if (s->cfg->is_relayclient || rblsmtpd_env(p) || p->dnsbl.n == 0 || *ip == '\0' ||
+	    dnsbl_ip_listed(&p->dnsblallow, ip) || !smtpd_policy_dns(p))
+		return SMTPD_ACCEPT;
+	struct sbuf zone = SBUF_INIT, text = SBUF_INIT;
+	unsigned n_temp;
+	enum dnsbl_status st = dnsbl_check(p->dns, &p->dnsbl, ip, &zone, &text, &n_temp);
+	if (st == DNSBL_LISTED)
+		sbuf_printf(&p->dnsbl_reply, "554 5.7.1 %s", text.s);
+	log_kv(LOG_LEVEL_INFO, "dnsbl", "session", s->id, "ip", ip, "result",
+	       st == DNSBL_LISTED ? "listed" : st == DNSBL_TEMP ? "dns-error" : "clean", "zone",
+	       st == DNSBL_LISTED ? zone.s : "-", "text", st == DNSBL_LISTED ? text.s : "-",
+	       (char *)NULL);
+	sbuf_free(&zone);
+	sbuf_free(&text);
+	return SMTPD_ACCEPT; /* refused at MAIL, so that AUTH still works */
+}
+
+/* A HELO naming this host: control/me, our address, or "[our address]". */
+static bool helo_is_us(const struct smtpd_session *s, const char *name)
+{
+	const char *lip = sbuf_cstr(&s->cfg->local_ip);
+	size_t n = strlen(name), ln = strlen(lip);
+	if (strcasecmp(name, sbuf_cstr(&s->cfg->me)) == 0)
+		return true;
+	if (ln == 0)
+		return false;
+	return strcmp(name, lip) == 0 ||
+	       (n == ln + 2 && name[0] == '[' && strncmp(name + 1, lip, ln) == 0 && name[n - 1] == ']');
+}
+
+static enum smtpd_verdict hook_helo(struct smtpd_session *s, const char *name,
+                                    struct sbuf *reply)
+{
+	const char *why = NULL;
+	if (s->cfg->is_relayclient)
+		return SMTPD_ACCEPT;
+	if (smtpd_policy_host_listed(&s->policy->badhelo, name)) {
+		why = "badhelo";
+		sbuf_set_str(reply, "550 5.7.1 sorry, your HELO name is in my badhelo list");
+	} else if (helo_is_us(s, name)) {
+		why = "helo-is-us";
+		sbuf_set_str(reply, "550 5.7.1 sorry, you are not me");
+	} else {
+		return SMTPD_ACCEPT;
+	}
+	log_kv(LOG_LEVEL_INFO, "reject", "session", s->id, "helo", name, "reason", why,
+	       (char *)NULL);
+	return SMTPD_REJECT;
+}
+
+/* Runs SPF for this MAIL; fills s->add_headers; NULL or the refusal. */
+static const char *check_spf(struct smtpd_session *s, const char *sender)
+{
+	struct smtpd_policy *p = s->policy;
+	struct spf_request req = {.sender = sender, .helo = sbuf_cstr(&s->helo),
+	                          .receiver = sbuf_cstr(&s->cfg->me), .now = (uint64_t)time(NULL)};
+	if (!spf_parse_ip(sbuf_cstr(&s->cfg->remote_ip), &req.family, req.ip) ||
+	    !smtpd_policy_dns(p))
+		return NULL;
+	struct spf_answer a;
+	spf_check(p->dns, &req, &a);
+	p->spf = a.result;
+	p->has_spf = true;
+	spf_received_spf(&req, &a, sbuf_cstr(&s->cfg->me), &s->add_headers);
+	log_kv(LOG_LEVEL_INFO, "spf", "session", s->id, "ip", sbuf_cstr(&s->cfg->remote_ip),
+	       "identity", a.identity.s, "result", spf_result_name(a.result), (char *)NULL);
+	spf_answer_free(&a);
+	return smtpd_policy_spf_reply(p->spf_level, p->spf);
+}
+
+static enum smtpd_verdict hook_mail(struct smtpd_session *s, const char *sender,
+                                    struct sbuf *reply)
+{
+	struct smtpd_policy *p = s->policy;
+	const char *refusal = NULL, *why = NULL;
+	sbuf_clear(&s->add_headers);
+	p->has_spf = false;
+	if (smtpd_policy_is_exempt(s))
+		return SMTPD_ACCEPT;
+	if (p->dnsbl_reply.len > 0) {
+		refusal = p->dnsbl_reply.s;
+		why = "dnsbl";
+	} else if (p->spf_level > 0) {
+		refusal = check_spf(s, sender);
+		why = "spf";
+	}
+	if (!refusal)
+		return SMTPD_ACCEPT;
+	sbuf_set_str(reply, refusal);
+	log_kv(LOG_LEVEL_INFO, "reject", "session", s->id, "sender", sender, "reason", why,
+	       "reply", refusal, (char *)NULL);
+	sbuf_clear(&s->add_headers);
+	return refusal[0] == '4' ? SMTPD_DEFER : SMTPD_REJECT;
+}
+
+static const struct smtpd_hook policy_hooks[] = {
+    {SMTPD_HOOK_CONNECT, hook_connect},
+    {SMTPD_HOOK_HELO, hook_helo},
+    {SMTPD_HOOK_MAIL, hook_mail},
+    {SMTPD_HOOK_RCPT, smtpd_policy_rcpt_hook},
+};
+
+void smtpd_policy_attach(struct smtpd_policy *p, struct smtpd_session *s)
+{
+	s->policy = p;
+	smtpd_session_set_hooks(s, policy_hooks, sizeof policy_hooks / sizeof policy_hooks[0]);
+}

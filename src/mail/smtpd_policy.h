@@ -1,0 +1,75 @@
+/*
+ * smtpd_policy.h: qmail-smtpd's anti-abuse checks, as session hooks
+ * (smtpd_session.h).  Read once at start by smtpd_policy_load:
+ *
+ *   control/badhelo      HELO names refused (exact, ".suffix" for every
+ *                        subdomain); a HELO naming us (control/me, our IP
+ *                        or "[our IP]") is refused too.           550 5.7.1
+ *   control/badrcptto    recipients refused (exact, "@domain",
+ *                        ".suffix").                               553 5.7.1
+ *   control/dnsbl        DNS blocklists (dnsbl.h), looked up at connect;
+ *                        a listed client is refused at MAIL (554 5.7.1
+ *                        with the list's text) unless it authenticates.
+ *                        control/dnsblallow: addresses never checked.
+ *                        $RBLSMTPD (rblsmtpd): empty = skip the lists;
+ *                        text = refuse with it (451, or 554 with "-").
+ *   control/spfbehavior  SPF level 0-6 (default 1), $SPFBEHAVIOR
+ *                        overrides; see qmail-smtpd(8) and D-15.
+ *   control/greylist     greylisting delay in seconds (D-14; absent:
+ *                        off); control/greylistallow, $NOGREYLIST exempt.
+ *   $RCPTCHECK           a program run per recipient (rcptcheck.h).
+ *   $TARPITCOUNT, $TARPITDELAY  after that many recipients, each RCPT
+ *                        reply waits TARPITDELAY seconds (default 5).
+ * RELAYCLIENT and authenticated clients skip DNSBL, SPF, greylisting and
+ * the HELO checks.  Without a client address (sendmail -bs) the DNS-based
+ * checks and greylisting are skipped.  Every refusal is logged.
+ */
+#ifndef QNG_SMTPD_POLICY_H
+#define QNG_SMTPD_POLICY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "control.h"
+#include "sbuf.h"
+#include "smtpd_session.h"
+#include "spf.h"
+
+#define SPF_BEHAVIOR_MAX 6
+#define TARPIT_DELAY_MAX 60
+#define TARPIT_DELAY_DEFAULT 5
+
+struct smtpd_policy {
+	struct strlist badhelo, badrcptto, dnsbl, dnsblallow, greylistallow, dnsservers;
+	unsigned spf_level;
+	uint64_t greylist_delay; /* 0: off */
+	char *greylist_dir;
+	const char *rcptcheck;   /* NULL: off */
+	uint64_t tarpit_count, tarpit_delay;
+	struct spf_dns *dns;     /* opened on first use */
+	bool has_dns_failed;
+	/* per session */
+	struct sbuf dnsbl_reply; /* non-empty: refuse at MAIL */
+	enum spf_result spf;
+	bool has_spf;
+};
+
+/* 0, or -1 with errno and the control file's name in *what. */
+int smtpd_policy_load(struct smtpd_policy *p, const char **what);
+void smtpd_policy_free(struct smtpd_policy *p);
+/* Registers the hooks on s (and s->policy = p). */
+void smtpd_policy_attach(struct smtpd_policy *p, struct smtpd_session *s);
+
+/* Pure helpers (unit-tested). */
+bool smtpd_policy_host_listed(const struct strlist *l, const char *name);
+bool smtpd_policy_addr_listed(const struct strlist *l, const char *addr);
+/* The refusal for an SPF result at a level, or NULL to accept. */
+const char *smtpd_policy_spf_reply(unsigned level, enum spf_result r);
+
+/* Used by the hooks (smtpd_policy_rcpt.c). */
+bool smtpd_policy_is_exempt(const struct smtpd_session *s);
+struct spf_dns *smtpd_policy_dns(struct smtpd_policy *p);
+enum smtpd_verdict smtpd_policy_rcpt_hook(struct smtpd_session *s, const char *rcpt,
+                                          struct sbuf *reply);
+
+#endif

@@ -1,0 +1,59 @@
+"""A loopback DNS server (python3-dnslib) for the anti-abuse tests: A, AAAA,
+MX and TXT records, names that answer SERVFAIL, NXDOMAIN for the rest."""
+
+import socket
+
+import pytest
+from dnslib import AAAA, MX, QTYPE, RCODE, RR, TXT, A
+from dnslib.server import BaseResolver, DNSLogger, DNSServer
+
+
+class Resolver(BaseResolver):
+    def __init__(self):
+        self.zone = {}
+        self.servfail = set()
+
+    def resolve(self, request, handler):
+        reply = request.reply()
+        name = str(request.q.qname).rstrip(".").lower()
+        qtype = QTYPE[request.q.qtype]
+        if name in self.servfail:
+            reply.header.rcode = RCODE.SERVFAIL
+            return reply
+        if name not in self.zone:
+            reply.header.rcode = RCODE.NXDOMAIN
+            return reply
+        for t, v in self.zone[name]:
+            if t != qtype:
+                continue
+            rd = {"A": A, "AAAA": AAAA, "TXT": lambda x: TXT(x)}.get(t)
+            rd = MX(v[1] + ".", v[0]) if t == "MX" else rd(v)
+            reply.add_answer(RR(name + ".", getattr(QTYPE, t), rdata=rd, ttl=1))
+        return reply
+
+
+class AbuseDNS:
+    def __init__(self):
+        self.resolver = Resolver()
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.server = DNSServer(self.resolver, port=self.port, address="127.0.0.1",
+                                logger=DNSLogger(logf=lambda s: None))
+
+    def add(self, name, rtype, value):
+        self.resolver.zone.setdefault(name.lower(), []).append((rtype, value))
+
+    def servfail(self, name):
+        self.resolver.servfail.add(name.lower())
+
+    def servers_line(self):
+        return "127.0.0.1@%d" % self.port
+
+
+@pytest.fixture
+def abuse_dns():
+    d = AbuseDNS()
+    d.server.start_thread()
+    yield d
+    d.server.stop()
