@@ -72,13 +72,22 @@ $(BUILD)/test/%_test: tests/unit/%_test.c $(LIBT) $(LIBM) $(LIBQ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALLCFLAGS) -Wno-missing-prototypes -o $@ $< $(LIBT) $(LIBM) $(LIBQ) -lcmocka $(LDLIBS)
 
-# libFuzzer harnesses (clang); `make check` replays each seed corpus.
+# libFuzzer harnesses (clang); `make check` replays each seed corpus.  The
+# library sources are compiled once, instrumented, into one archive.
 FUZZ_CC     ?= clang
-FUZZ_CFLAGS  = -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-               -Isrc/lib -Isrc/mail -Isrc/tls
-$(BUILD)/fuzz/%_fuzz: tests/fuzz/%_fuzz.c $(LIB_SRC) $(MAIL_SRC) $(TLS_SRC)
+FUZZ_FLAGS   = -std=c17 -D_GNU_SOURCE -g -O1 -Isrc/lib -Isrc/mail -Isrc/tls
+FUZZ_OBJ    := $(patsubst src/%.c,$(BUILD)/fuzzobj/%.o,$(LIB_SRC) $(MAIL_SRC) $(TLS_SRC))
+$(BUILD)/fuzzobj/%.o: src/%.c
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(MAIL_SRC) $(TLS_SRC) $(LDLIBS)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link,address,undefined -c -o $@ $<
+
+$(BUILD)/libfuzz.a: $(FUZZ_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/fuzz/%_fuzz: tests/fuzz/%_fuzz.c $(BUILD)/libfuzz.a
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(BUILD)/libfuzz.a $(LDLIBS)
 
 deps:
 	@sh tools/deps.sh build

@@ -56,13 +56,15 @@ enum rcptcheck_verdict rcptcheck_reply(int exit_code, const char *out, size_t le
 	return RCPTCHECK_DEFER;
 }
 
-static void child(const char *prog, const char *sender, const char *rcpt, int out_fd)
+static void child(const char *prog, const char *const *env, int out_fd)
 {
 	int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (null_fd < 0 || fd_move(0, null_fd) < 0 || fd_move(1, out_fd) < 0)
 		_exit(111);
-	if (setenv("SENDER", sender, 1) < 0 || setenv("RECIPIENT", rcpt, 1) < 0)
-		_exit(111);
+	for (size_t i = 0; env && env[i]; i++) {
+		if (putenv((char *)env[i]) != 0)
+			_exit(111);
+	}
 	signal(SIGPIPE, SIG_DFL);
 	char *const argv[] = {(char *)prog, NULL};
 	execv(prog, argv);
@@ -70,7 +72,7 @@ static void child(const char *prog, const char *sender, const char *rcpt, int ou
 }
 
 /* Reads the child's output until EOF, the cap or the deadline. */
-static bool read_output(int fd, unsigned timeout_s, struct sbuf *out)
+static bool read_output(int fd, unsigned timeout_s, size_t max, struct sbuf *out)
 {
 	struct timespec start, now;
 	clock_gettime(CLOCK_MONOTONIC, &start);
@@ -92,25 +94,25 @@ static bool read_output(int fd, unsigned timeout_s, struct sbuf *out)
 			continue;
 		if (n <= 0)
 			return n == 0;
-		if (out->len < RCPTCHECK_OUT_MAX)
-			sbuf_append(out, buf, (size_t)n);
+		if (out->len < max)
+			sbuf_append(out, buf, (size_t)n < max - out->len ? (size_t)n : max - out->len);
 	}
 }
 
-enum rcptcheck_verdict rcptcheck_run(const char *prog, const char *sender, const char *rcpt,
-                                     unsigned timeout_s, struct sbuf *reply)
+int rcptcheck_exec(const char *prog, const char *const *env, unsigned timeout_s, size_t max,
+                   struct sbuf *out)
 {
 	int p[2];
-	struct sbuf out = SBUF_INIT;
 	int code = -1;
+	sbuf_clear(out);
 	if (pipe2(p, O_CLOEXEC) < 0)
-		return rcptcheck_reply(-1, "", 0, reply);
+		return -1;
 	pid_t pid = fork();
 	if (pid == 0)
-		child(prog, sender, rcpt, p[1]);
+		child(prog, env, p[1]);
 	close(p[1]);
 	if (pid > 0) {
-		bool done = read_output(p[0], timeout_s, &out);
+		bool done = read_output(p[0], timeout_s, max, out);
 		if (!done)
 			kill(pid, SIGKILL);
 		int st;
@@ -120,7 +122,20 @@ enum rcptcheck_verdict rcptcheck_run(const char *prog, const char *sender, const
 			code = WEXITSTATUS(st);
 	}
 	close(p[0]);
+	return code;
+}
+
+enum rcptcheck_verdict rcptcheck_run(const char *prog, const char *sender, const char *rcpt,
+                                     unsigned timeout_s, struct sbuf *reply)
+{
+	struct sbuf out = SBUF_INIT, es = SBUF_INIT, er = SBUF_INIT;
+	sbuf_printf(&es, "SENDER=%s", sender);
+	sbuf_printf(&er, "RECIPIENT=%s", rcpt);
+	const char *const env[] = {es.s, er.s, NULL};
+	int code = rcptcheck_exec(prog, env, timeout_s, RCPTCHECK_OUT_MAX, &out);
 	enum rcptcheck_verdict v = rcptcheck_reply(code, sbuf_cstr(&out), out.len, reply);
 	sbuf_free(&out);
+	sbuf_free(&es);
+	sbuf_free(&er);
 	return v;
 }

@@ -33,6 +33,12 @@ enum rcptcheck_verdict rcptcheck_reply(int exit_code, const char *out, size_t le
                                        struct sbuf *reply);
 /* A valid SMTP reply line starting with digit cls ('4' or '5'). */
 bool rcptcheck_valid_reply(const char *line, size_t len, char cls);
+/* The runner shared with qmail-spp plugins (spp.c): runs prog with the
+ * "NAME=value" strings of env added, stdin /dev/null, its stdout (at most
+ * max bytes kept) into out.  Returns the exit code, or -1 (did not run,
+ * died on a signal, or timed out and was killed). */
+int rcptcheck_exec(const char *prog, const char *const *env, unsigned timeout_s, size_t max,
+                   struct sbuf *out);
 enum rcptcheck_verdict rcptcheck_run(const char *prog, const char *sender, const char *rcpt,
                                      unsigned timeout_s, struct sbuf *reply);
 

@@ -62,6 +62,14 @@ int smtpd_policy_load(struct smtpd_policy *p, const char **what)
 	else if (p->greylist_delay == 0)
 		p->greylist_delay = 1; /* present with 0: on, no wait beyond the first try */
 	p->greylist_dir = instance_path("greylist");
+	struct strlist spp_lines = {0};
+	*what = "smtpplugins";
+	r = control_read_lines("smtpplugins", &spp_lines);
+	if (r >= 0)
+		r = spp_config_parse(&spp_lines, &p->spp);
+	strlist_free(&spp_lines);
+	if (r < 0)
+		return -1;
 	const char *rc = getenv("RCPTCHECK");
 	p->rcptcheck = rc && *rc ? rc : NULL;
 	*what = "TARPITCOUNT";
@@ -78,6 +86,7 @@ void smtpd_policy_free(struct smtpd_policy *p)
 	for (size_t i = 0; i < sizeof list_files / sizeof list_files[0]; i++)
 		strlist_free((struct strlist *)((char *)p + list_files[i].offset));
 	free(p->greylist_dir);
+	spp_config_free(&p->spp);
 	spf_dns_close(p->dns);
 	sbuf_free(&p->dnsbl_reply);
 }
@@ -271,6 +280,11 @@ static const struct smtpd_hook policy_hooks[] = {
     {SMTPD_HOOK_HELO, hook_helo},
     {SMTPD_HOOK_MAIL, hook_mail},
     {SMTPD_HOOK_RCPT, smtpd_policy_rcpt_hook},
+    {SMTPD_HOOK_CONNECT, smtpd_spp_connect},
+    {SMTPD_HOOK_HELO, smtpd_spp_helo},
+    {SMTPD_HOOK_MAIL, smtpd_spp_mail},
+    {SMTPD_HOOK_RCPT, smtpd_spp_rcpt},
+    {SMTPD_HOOK_DATA, smtpd_spp_data},
 };
 
 void smtpd_policy_attach(struct smtpd_policy *p, struct smtpd_session *s)

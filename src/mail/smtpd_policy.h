@@ -17,6 +17,8 @@
  *                        overrides; see qmail-smtpd(8) and D-15.
  *   control/greylist     greylisting delay in seconds (D-14; absent:
  *                        off); control/greylistallow, $NOGREYLIST exempt.
+ *   control/smtpplugins  qmail-spp plugins (spp.h), run after the checks
+ *                        above at each point (smtpd_spp.c).
  *   $RCPTCHECK           a program run per recipient (rcptcheck.h).
  *   $TARPITCOUNT, $TARPITDELAY  after that many recipients, each RCPT
  *                        reply waits TARPITDELAY seconds (default 5).
@@ -34,6 +36,7 @@
 #include "sbuf.h"
 #include "smtpd_session.h"
 #include "spf.h"
+#include "spp.h"
 
 #define SPF_BEHAVIOR_MAX 6
 #define TARPIT_DELAY_MAX 60
@@ -48,6 +51,7 @@ struct smtpd_policy {
 	uint64_t tarpit_count, tarpit_delay;
 	struct spf_dns *dns;     /* opened on first use */
 	bool has_dns_failed;
+	struct spp_config spp;
 	/* per session */
 	struct sbuf dnsbl_reply; /* non-empty: refuse at MAIL */
 	enum spf_result spf;
@@ -69,6 +73,12 @@ const char *smtpd_policy_spf_reply(unsigned level, enum spf_result r);
 /* Used by the hooks (smtpd_policy_rcpt.c). */
 bool smtpd_policy_is_exempt(const struct smtpd_session *s);
 struct spf_dns *smtpd_policy_dns(struct smtpd_policy *p);
+/* qmail-spp hooks (smtpd_spp.c). */
+enum smtpd_verdict smtpd_spp_connect(struct smtpd_session *s, const char *a, struct sbuf *r);
+enum smtpd_verdict smtpd_spp_helo(struct smtpd_session *s, const char *a, struct sbuf *r);
+enum smtpd_verdict smtpd_spp_mail(struct smtpd_session *s, const char *a, struct sbuf *r);
+enum smtpd_verdict smtpd_spp_rcpt(struct smtpd_session *s, const char *a, struct sbuf *r);
+enum smtpd_verdict smtpd_spp_data(struct smtpd_session *s, const char *a, struct sbuf *r);
 enum smtpd_verdict smtpd_policy_rcpt_hook(struct smtpd_session *s, const char *rcpt,
                                           struct sbuf *reply);
 

@@ -250,3 +250,44 @@ def test_spf_suite_conformance():
     last = p.stdout.decode().strip().splitlines()[-1]
     passed = int(last.split()[1])
     assert passed >= 199, p.stdout.decode()
+
+
+PLUGIN = """#!/bin/sh
+case "$SMTPMAILFROM" in
+spam@*) echo "R554 5.7.1 plugin says no to $SMTPRCPTTO"; exit 0 ;;
+later@*) echo "E451 4.7.1 plugin says later"; exit 0 ;;
+drop@*) echo "D421 4.7.0 plugin drops you"; exit 0 ;;
+esac
+echo "HX-Plugin: rcpt=$SMTPRCPTTO count=$SMTPRCPTCOUNT helo=$SMTPHELOHOST"
+echo "Lchecked $SMTPRCPTTO"
+echo A
+echo R550 5.7.1 never reached
+"""
+
+
+def test_spp_plugins(inst, control):
+    inst.write_file("plugin-rcpt.sh", PLUGIN, mode=0o755)
+    inst.write_file("plugin-fail.sh", "#!/bin/sh\nexit 3\n", mode=0o755)
+    control("smtpplugins", "[rcpt]\nplugin-fail.sh\n%s\n" % inst.path("plugin-rcpt.sh"))
+    for sender, code, enh in (("spam@b.example", 554, "5.7.1"),
+                              ("later@b.example", 451, "4.7.1")):
+        with greet(inst) as c:
+            expect(c.cmd("MAIL FROM:<%s>" % sender), 250)
+            r = expect(c.cmd("RCPT TO:<%s>" % ALICE), code, enh)
+            if code == 554:
+                assert ALICE in r[1][0]
+    with greet(inst) as c:
+        expect(c.cmd("MAIL FROM:<drop@b.example>"), 250)
+        expect(c.cmd("RCPT TO:<%s>" % ALICE), 421, "4.7.0")
+        assert c.is_closed()
+    tid = qng.test_id()
+    with greet(inst, "plugin.example") as c:
+        expect(c.cmd("MAIL FROM:<ok@b.example>"), 250)
+        expect(c.cmd("RCPT TO:<%s>" % ALICE), 250)
+        expect(c.cmd("DATA"), 354)
+        c.send("Subject: %s\r\n\r\nbody\r\n.\r\n" % tid)
+        expect(c.reply(), 250)
+    (_, data), = qng.wait_for_mail(inst.maildir(), tid)
+    assert ("X-Plugin: rcpt=%s count=0 helo=plugin.example" % ALICE).encode() in data
+    log = inst.log_text("smtp")
+    assert "event=plugin" in log and "checked" in log

@@ -33,22 +33,47 @@ static bool unlink_ok(const char *path)
 	return unlink(path) == 0 || errno == ENOENT;
 }
 
-/* Envelope first (made durable), then the message: never an envelope
- * without its message, even after a crash. */
-static bool clean_one(const char *id)
+#define BATCH_MAX 256
+
+static void qfile(char *buf, size_t len, const char *dir, const char *id)
+{
+	snprintf(buf, len, "%s/%s", dir, id);
+}
+
+/* Phase 1 for one request: its envelope names (todo/ and env/) go first. */
+static bool unlink_envelope(const char *id)
 {
 	uint64_t n;
+	char env[64], todo[64];
 	if (!queue_scan_name(id, &n))
 		return false;
-	char env[64], todo[64], mess[64];
-	snprintf(env, sizeof env, "env/%s", id);
-	snprintf(todo, sizeof todo, "todo/%s", id);
-	snprintf(mess, sizeof mess, "mess/%s", id);
-	if (!unlink_ok(env) || !unlink_ok(todo))
-		return false;
-	if (fd_sync_dir("env") < 0 || fd_sync_dir("todo") < 0)
-		return false;
-	return unlink_ok(mess);
+	qfile(env, sizeof env, "env", id);
+	qfile(todo, sizeof todo, "todo", id);
+	return unlink_ok(env) && unlink_ok(todo);
+}
+
+/*
+ * Removes a batch of finished messages: every envelope first, made durable
+ * with one fsync of env/ and todo/ for the whole batch, then the messages.
+ * So there is never an envelope without its message, even after a crash
+ * and whatever order the filesystem keeps, and a message number (inode)
+ * can be reused only once its old envelope is gone for good.
+ */
+static void clean_batch(const char **ids, size_t n, char *ans)
+{
+	bool any = false;
+	for (size_t i = 0; i < n; i++) {
+		ans[i] = unlink_envelope(ids[i]) ? '+' : '!';
+		any |= ans[i] == '+';
+	}
+	if (any && (fd_sync_dir("env") < 0 || fd_sync_dir("todo") < 0))
+		memset(ans, '!', n);
+	for (size_t i = 0; i < n; i++) {
+		char mess[64];
+		qfile(mess, sizeof mess, "mess", ids[i]);
+		if (ans[i] == '+' && !unlink_ok(mess))
+			ans[i] = '!';
+	}
 }
 
 static bool is_stale(const char *path, time_t now)
@@ -117,15 +142,26 @@ static void sweep_orphans(time_t now)
 
 static void handle(struct sbuf *in)
 {
-	size_t pos = 0;
+	const char *ids[BATCH_MAX];
+	char ans[BATCH_MAX];
+	size_t n = 0, pos = 0;
 	for (;;) {
 		const char *nul = memchr(in->s + pos, '\0', in->len - pos);
 		if (!nul)
 			break;
-		char ans = clean_one(in->s + pos) ? '+' : '!';
-		if (fd_write_all(1, &ans, 1) < 0)
-			_exit(EXIT_TEMP);
+		ids[n++] = in->s + pos;
 		pos = (size_t)(nul - in->s) + 1;
+		if (n == BATCH_MAX || pos >= in->len) {
+			clean_batch(ids, n, ans);
+			if (fd_write_all(1, ans, n) < 0)
+				_exit(EXIT_TEMP);
+			n = 0;
+		}
+	}
+	if (n > 0) {
+		clean_batch(ids, n, ans);
+		if (fd_write_all(1, ans, n) < 0)
+			_exit(EXIT_TEMP);
 	}
 	memmove(in->s, in->s + pos, in->len - pos);
 	sbuf_truncate(in, in->len - pos);
@@ -156,7 +192,7 @@ int main(void)
 		struct pollfd p = { 0, POLLIN, 0 };
 		if (poll(&p, 1, (int)(next_sweep - now) * 1000) <= 0)
 			continue;
-		char buf[512];
+		char buf[4096];
 		ssize_t r = read(0, buf, sizeof buf);
 		if (r < 0 && errno == EINTR)
 			continue;
