@@ -204,7 +204,8 @@ static bool helo_is_us(const struct smtpd_session *s, const char *name)
 	size_t n = strlen(name), ln = strlen(lip);
 	if (strcasecmp(name, sbuf_cstr(&s->cfg->me)) == 0)
 		return true;
-	if (ln == 0)
+	/* a client on this very host may truthfully use our address */
+	if (ln == 0 || strcmp(sbuf_cstr(&s->cfg->remote_ip), lip) == 0)
 		return false;
 	return strcmp(name, lip) == 0 ||
 	       (n == ln + 2 && name[0] == '[' && strncmp(name + 1, lip, ln) == 0 && name[n - 1] == ']');
@@ -214,7 +215,8 @@ static enum smtpd_verdict hook_helo(struct smtpd_session *s, const char *name,
                                     struct sbuf *reply)
 {
 	const char *why = NULL;
-	if (s->cfg->is_relayclient)
+	/* Submission clients get no HELO checks (they authenticate instead). */
+	if (s->cfg->is_relayclient || s->is_submission)
 		return SMTPD_ACCEPT;
 	if (smtpd_policy_host_listed(&s->policy->badhelo, name)) {
 		why = "badhelo";

@@ -44,13 +44,31 @@ def greet(inst, helo="client.example"):
 
 @pytest.mark.parametrize("helo,code", [
     ("x.spam.example", 550), ("bad.example", 550), ("BAD.example", 550), (ME, 550),
-    ("[127.0.0.1]", 550), ("good.example", 250), ("spam.example", 250)])
+    ("[127.0.0.1]", 250), ("good.example", 250), ("spam.example", 250)])
 def test_badhelo_and_helo_claiming_us(inst, control, helo, code):
     control("badhelo", ".spam.example\nbad.example")
     with RawSMTP(inst.port) as c:
         expect(c.cmd("HELO " + helo), code)
         if code != 250:
             expect(c.cmd("MAIL FROM:<a@b.example>"), 503)  # still not greeted
+
+
+def test_helo_with_our_ip_from_elsewhere(inst):
+    """From 127.0.0.2, "[127.0.0.1]" (our address) is a lie; from 127.0.0.1
+    (above) it is the truth."""
+    import socket
+    s = socket.create_connection(("127.0.0.1", inst.port), timeout=15,
+                                 source_address=("127.0.0.2", 0))
+    f = s.makefile("rb")
+    try:
+        assert f.readline().startswith(b"220")
+        for helo, code in (("[127.0.0.1]", b"550"), ("127.0.0.1", b"550"),
+                           ("client.example", b"250")):
+            s.sendall(("HELO %s\r\n" % helo).encode())
+            assert f.readline().startswith(code), helo
+    finally:
+        f.close()
+        s.close()
 
 
 def test_badrcptto(inst, control):

@@ -48,6 +48,9 @@ int ctl_bin(int argc, char **argv);
 /* Map compilation shared by init, cdb and the vdomain verbs. */
 int ctl_compile_users(void);
 int ctl_compile_tcprules(bool only_stale);
+struct vpw_list;
+/* Writes users/vpasswd.cdb from l, owned by the password check (qmailt). */
+int ctl_build_vpasswd_cdb(const struct vpw_list *l, const char *cdb);
 int ctl_compile_vpasswd(void);
 int ctl_compile_aliases(void);
 

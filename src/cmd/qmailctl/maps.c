@@ -70,6 +70,15 @@ int ctl_compile_tcprules(bool only_stale)
 	return rc;
 }
 
+int ctl_build_vpasswd_cdb(const struct vpw_list *l, const char *cdb)
+{
+	int rc = vpasswd_build_cdb(l, cdb);
+	/* Readable by the password check (qmailt), never by qmaild. */
+	if (rc == 0)
+		rc = ctl_chown_role(cdb, ROLE_TLS);
+	return rc;
+}
+
 int ctl_compile_vpasswd(void)
 {
 	char *txt = instance_path("users/vpasswd");
@@ -77,10 +86,7 @@ int ctl_compile_vpasswd(void)
 	struct vpw_list l;
 	int rc = vpasswd_load(txt, &l);
 	if (rc == 0)
-		rc = vpasswd_build_cdb(&l, cdb);
-	/* Readable by the password check (qmailt), never by qmaild. */
-	if (rc == 0 && instance_is_root_mode())
-		rc = ctl_chown_role(cdb, ROLE_TLS);
+		rc = ctl_build_vpasswd_cdb(&l, cdb);
 	if (rc < 0)
 		ctl_warn("cannot compile %s: %s", txt, strerror(errno));
 	vpasswd_list_free(&l);

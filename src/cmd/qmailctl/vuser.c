@@ -43,7 +43,7 @@ static int save_and_compile(const struct vpw_list *l)
 	char *cdb = instance_path("users/vpasswd.cdb");
 	int rc = vpasswd_save(txt, l);
 	if (rc == 0)
-		rc = vpasswd_build_cdb(l, cdb);
+		rc = ctl_build_vpasswd_cdb(l, cdb);
 	if (rc < 0)
 		ctl_warn("cannot write %s: %s", txt, strerror(errno));
 	free(txt);
