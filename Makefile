@@ -12,7 +12,7 @@ WARN     = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 CFLAGS   ?= -O2 -g
 ALLCFLAGS = -std=c17 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) \
            -Isrc/lib -Isrc/mail -Isrc/tls -MMD -MP
-LDLIBS   = -Wl,--as-needed -lcdb -lcrypt -lssl -lcrypto -lunbound $(EXTRA_LDLIBS)
+LDLIBS   = -Wl,--as-needed -lcdb -lcrypt -lssl -lcrypto $(EXTRA_LDLIBS)
 
 LIB_SRC  := $(wildcard src/lib/*.c)
 MAIL_SRC := $(wildcard src/mail/*.c)

@@ -4,7 +4,7 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unbound.h>
+#include "unbound_dl.h"
 
 #include "alloc.h"
 
@@ -87,21 +87,9 @@ void dns_addr_text(const struct dns_addr *a, char out[64])
 
 struct dns *dns_open(const struct strlist *servers, struct sbuf *err)
 {
-	struct ub_ctx *ub = ub_ctx_create();
-	if (!ub) {
-		sbuf_set_str(err, "cannot create the resolver");
+	struct ub_ctx *ub = unbound_dl_context(servers, 0, err);
+	if (!ub)
 		return NULL;
-	}
-	int rc = ub_ctx_set_option(ub, "do-not-query-localhost:", "no");
-	for (size_t i = 0; rc == 0 && servers && i < servers->n; i++)
-		rc = ub_ctx_set_fwd(ub, servers->v[i]);
-	if (rc == 0 && (!servers || servers->n == 0))
-		rc = ub_ctx_resolvconf(ub, NULL);
-	if (rc != 0) {
-		sbuf_printf(err, "resolver setup failed: %s", ub_strerror(rc));
-		ub_ctx_delete(ub);
-		return NULL;
-	}
 	struct dns *d = xmalloc(sizeof *d);
 	d->ub = ub;
 	return d;
@@ -111,7 +99,7 @@ void dns_close(struct dns *d)
 {
 	if (!d)
 		return;
-	ub_ctx_delete(d->ub);
+	ubdl.ctx_delete(d->ub);
 	free(d);
 }
 
@@ -120,14 +108,14 @@ static enum dns_status query(struct dns *d, const char *name, int type, struct u
 {
 	*res = NULL;
 	struct ub_result *r = NULL;
-	if (ub_resolve(d->ub, name, type, CLASS_IN, &r) != 0 || !r)
+	if (ubdl.resolve(d->ub, name, type, CLASS_IN, &r) != 0 || !r)
 		return DNS_TEMP;
 	if (r->nxdomain || r->rcode == RCODE_NXDOMAIN) {
-		ub_resolve_free(r);
+		ubdl.resolve_free(r);
 		return DNS_NOTFOUND;
 	}
 	if (r->rcode != 0 || r->bogus) {
-		ub_resolve_free(r);
+		ubdl.resolve_free(r);
 		return DNS_TEMP;
 	}
 	*res = r;
@@ -151,7 +139,7 @@ enum dns_status dns_mx(struct dns *d, const char *domain, struct dns_mxlist *out
 		else
 			out->v[out->n++] = mx;
 	}
-	ub_resolve_free(r);
+	ubdl.resolve_free(r);
 	return is_null ? DNS_NULLMX : DNS_OK;
 }
 
@@ -181,7 +169,7 @@ enum dns_status dns_addrs(struct dns *d, const char *host, bool want_v6,
 		if (st != DNS_OK)
 			continue;
 		add_addrs(r, pass == 0 ? AF_INET6 : AF_INET, out);
-		ub_resolve_free(r);
+		ubdl.resolve_free(r);
 	}
 	if (out->n > before)
 		return DNS_OK;

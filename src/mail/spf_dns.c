@@ -14,7 +14,7 @@
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unbound.h>
+#include "unbound_dl.h"
 
 #define RR_A 1
 #define RR_PTR 12
@@ -71,7 +71,7 @@ static enum spf_dns_status ub_lookup(void *ctx, const char *name, enum spf_rr ty
 	struct spf_dns_ub *d = ctx;
 	struct ub_result *r = NULL;
 	strlist_free(out);
-	if (ub_resolve(d->ub, name, rrtype[type], CLASS_IN, &r) != 0 || !r)
+	if (ubdl.resolve(d->ub, name, rrtype[type], CLASS_IN, &r) != 0 || !r)
 		return SPF_DNS_TEMP;
 	enum spf_dns_status st = SPF_DNS_OK;
 	if (r->nxdomain || r->rcode == RCODE_NXDOMAIN)
@@ -81,36 +81,15 @@ static enum spf_dns_status ub_lookup(void *ctx, const char *name, enum spf_rr ty
 	for (int i = 0; st == SPF_DNS_OK && r->havedata && r->data[i] && out->n < DNS_RECORDS_MAX;
 	     i++)
 		add_rdata(type, (const unsigned char *)r->data[i], (size_t)r->len[i], out);
-	ub_resolve_free(r);
+	ubdl.resolve_free(r);
 	return st;
 }
 
 struct spf_dns *spf_dns_open(const struct strlist *servers, struct sbuf *err)
 {
-	struct ub_ctx *ub = ub_ctx_create();
-	if (!ub) {
-		sbuf_set_str(err, "cannot create the resolver");
+	struct ub_ctx *ub = unbound_dl_context(servers, 1, err);
+	if (!ub)
 		return NULL;
-	}
-	/* Reverse zones of private and documentation ranges are answered by
-	 * unbound itself unless told otherwise; the resolver should see them
-	 * (PTR checks of clients on a LAN). */
-	int rc = ub_ctx_set_option(ub, "do-not-query-localhost:", "no");
-	if (rc == 0)
-		rc = ub_ctx_set_option(ub, "unblock-lan-zones:", "yes");
-	if (rc == 0)
-		rc = ub_ctx_set_option(ub, "insecure-lan-zones:", "yes");
-	if (rc == 0)
-		rc = ub_ctx_set_option(ub, "local-zone:", "8.b.d.0.1.0.0.2.ip6.arpa. nodefault");
-	for (size_t i = 0; rc == 0 && servers && i < servers->n; i++)
-		rc = ub_ctx_set_fwd(ub, servers->v[i]);
-	if (rc == 0 && (!servers || servers->n == 0))
-		rc = ub_ctx_resolvconf(ub, NULL);
-	if (rc != 0) {
-		sbuf_printf(err, "resolver setup failed: %s", ub_strerror(rc));
-		ub_ctx_delete(ub);
-		return NULL;
-	}
 	struct spf_dns_ub *d = xmalloc(sizeof *d);
 	d->ub = ub;
 	d->ops.lookup = ub_lookup;
@@ -123,6 +102,6 @@ void spf_dns_close(struct spf_dns *d)
 	if (!d)
 		return;
 	struct spf_dns_ub *u = d->ctx;
-	ub_ctx_delete(u->ub);
+	ubdl.ctx_delete(u->ub);
 	free(u);
 }
