@@ -101,6 +101,12 @@ static void serve_connection(struct loop *l, int sock, const int *fds, size_t n_
 	listen_endpoint(&rs, &remote);
 	size_t per_ip = count_ip(l, remote.ip);
 	if (l->n_kids >= l->o->max_conn || per_ip >= l->o->max_per_ip) {
+		/* A burst of accepts runs ahead of SIGCHLD: sessions that already
+		 * ended must not count against the limit (D-21). */
+		reap(l);
+		per_ip = count_ip(l, remote.ip);
+	}
+	if (l->n_kids >= l->o->max_conn || per_ip >= l->o->max_per_ip) {
 		refuse_busy(sock, &remote, l->n_kids, per_ip);
 		return;
 	}
