@@ -54,6 +54,7 @@ static const struct dir_spec dirs[] = {
     {"queue/env", 0770, ROLE_QUEUE, true},
     {"queue/bounce", 0700, ROLE_SEND, true},
     {"queue/lock", 0755, ROLE_SEND, true},
+    {"greylist", 0700, ROLE_SMTPD, false},
 };
 
 static int write_rel(const char *rel, const char *text, int mode)
