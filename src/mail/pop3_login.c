@@ -5,7 +5,7 @@
 #include <strings.h>
 
 #include "pop3_cmd.h"
-#include "smtp_auth.h"
+#include "base64.h"
 
 static const char capa_text[] = "+OK capability list follows\r\n"
                                 "TOP\r\n"
@@ -57,7 +57,7 @@ static enum pop3_login_action say(struct sbuf *reply, const char *text)
 static bool plain_split(struct pop3_login *l, const char *b64, size_t len)
 {
 	struct sbuf dec = SBUF_INIT;
-	bool ok = len > 0 && smtp_auth_base64_decode(b64, len, &dec);
+	bool ok = len > 0 && base64_decode(b64, len, &dec) == 0;
 	char *nul1 = ok ? memchr(dec.s, '\0', dec.len) : NULL;
 	char *nul2 = nul1 ? memchr(nul1 + 1, '\0', dec.len - (size_t)(nul1 + 1 - dec.s)) : NULL;
 	ok = nul2 && !memchr(nul2 + 1, '\0', dec.len - (size_t)(nul2 + 1 - dec.s));

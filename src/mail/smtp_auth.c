@@ -1,61 +1,21 @@
-#include "smtp_auth.h"
+/*
+ * smtp_auth.c: client side of SMTP AUTH (RFC 4954) with PLAIN (RFC 4616),
+ * LOGIN and CRAM-MD5 (RFC 2195), used by qmail-remote (smtp_client_int.h).
+ * The mechanism is picked from the peer's EHLO AUTH list: CRAM-MD5 (when
+ * an HMAC-MD5 hook exists), then PLAIN, then LOGIN.  Credentials are never
+ * sent in plaintext unless the route allows it (smtproutes.h), and never
+ * logged.  A failed AUTH is a temporary failure: the credentials are local
+ * configuration, so the message waits instead of bouncing.
+ */
+
+#include "base64.h"
 
 #include <string.h>
 #include <strings.h>
 
 #include "smtp_client_int.h"
 
-static const char b64[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-void smtp_auth_base64_encode(const void *p, size_t n, struct sbuf *out)
-{
-	const unsigned char *s = p;
-	for (size_t i = 0; i < n; i += 3) {
-		unsigned v = (unsigned)s[i] << 16;
-		if (i + 1 < n)
-			v |= (unsigned)s[i + 1] << 8;
-		if (i + 2 < n)
-			v |= s[i + 2];
-		sbuf_append_char(out, b64[(v >> 18) & 63]);
-		sbuf_append_char(out, b64[(v >> 12) & 63]);
-		sbuf_append_char(out, i + 1 < n ? b64[(v >> 6) & 63] : '=');
-		sbuf_append_char(out, i + 2 < n ? b64[v & 63] : '=');
-	}
-}
-
-static int b64_value(char c)
-{
-	const char *p = c ? strchr(b64, c) : NULL;
-	return p ? (int)(p - b64) : -1;
-}
-
-bool smtp_auth_base64_decode(const char *s, size_t n, struct sbuf *out)
-{
-	if (n % 4 != 0)
-		return false;
-	for (size_t i = 0; i < n; i += 4) {
-		int v[4];
-		size_t pad = 0;
-		for (size_t k = 0; k < 4; k++) {
-			bool is_pad = s[i + k] == '=' && i + 4 == n && k >= 2;
-			if (pad && !is_pad)
-				return false;
-			v[k] = is_pad ? 0 : b64_value(s[i + k]);
-			pad += is_pad;
-			if (v[k] < 0)
-				return false;
-		}
-		unsigned w = (unsigned)v[0] << 18 | (unsigned)v[1] << 12 | (unsigned)v[2] << 6 | (unsigned)v[3];
-		sbuf_append_char(out, (char)(w >> 16));
-		if (pad < 2)
-			sbuf_append_char(out, (char)(w >> 8));
-		if (pad < 1)
-			sbuf_append_char(out, (char)w);
-	}
-	return true;
-}
-
+/* Is m in the space-separated mechanism list of the peer's EHLO AUTH? */
 static bool offers(const char *mechs, const char *m)
 {
 	size_t n = strlen(m);
@@ -75,11 +35,15 @@ static bool offers(const char *mechs, const char *m)
 /* Sends "prefix" + base64(data) and reads the reply; code or -1. */
 static int send_b64(struct smtp_sess *s, const char *prefix, const void *data, size_t n)
 {
-	struct sbuf cmd = SBUF_INIT;
+	struct sbuf cmd = SBUF_INIT, enc = SBUF_INIT;
+	base64_encode(data, n, &enc);
 	sbuf_append_str(&cmd, prefix);
-	smtp_auth_base64_encode(data, n, &cmd);
+	sbuf_append(&cmd, enc.s, enc.len);
 	int code = smtp_client_cmd(s, cmd.s, SMTP_TEMP);
+	explicit_bzero(cmd.s, cmd.len);
+	explicit_bzero(enc.s, enc.len);
 	sbuf_free(&cmd);
+	sbuf_free(&enc);
 	return code;
 }
 
@@ -114,7 +78,7 @@ static int auth_cram(struct smtp_sess *s)
 	struct sbuf chal = SBUF_INIT, resp = SBUF_INIT;
 	const char *c = s->rep.lines.v[0];
 	unsigned char mac[16];
-	if (!smtp_auth_base64_decode(c, strlen(c), &chal) ||
+	if (base64_decode(c, strlen(c), &chal) < 0 ||
 	    !s->h->hmac_md5(s->job->auth_pass, strlen(s->job->auth_pass), chal.s ? chal.s : "",
 			    chal.len, mac)) {
 		smtp_client_put(s, "*");

@@ -6,7 +6,6 @@
 #include "alloc.h"
 #include "data_encode.h"
 #include "scan.h"
-#include "smtp_auth.h"
 #include "smtp_client_int.h"
 
 void smtp_result_init(struct smtp_result *r, size_t n_rcpt)

@@ -11,10 +11,12 @@
 #include "exitcode.h"
 #include "proto_limits.h"
 #include "qqueue.h"
+#include "datefmt.h"
 #include "received.h"
 #include "smtp_data.h"
 
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 /*
@@ -61,11 +63,74 @@ static void add_received(struct smtpd_session *s, struct qqueue *q, const char *
 	sbuf_free(&r);
 }
 
+/* Does the header text (LF lines) have a field named name (lower case)? */
+static bool has_field(const struct sbuf *head, const char *name)
+{
+	size_t n = strlen(name);
+	for (size_t i = 0; i < head->len;) {
+		const char *line = head->s + i;
+		const char *nl = memchr(line, '\n', head->len - i);
+		size_t len = nl ? (size_t)(nl - line) : head->len - i;
+		if (len == 0)
+			return false; /* end of the header section */
+		size_t k = n;
+		if (len > n && strncasecmp(line, name, n) == 0) {
+			while (k < len && (line[k] == ' ' || line[k] == '\t'))
+				k++;
+			if (k < len && line[k] == ':')
+				return true;
+		}
+		i += len + 1;
+	}
+	return false;
+}
+
+/*
+ * Submission (RFC 6409 8.2, 8.3; what ofmipd did): a message without a
+ * Date or Message-ID field gets one, in front of its own header fields.
+ */
+static void submission_fields(struct smtpd_session *s, struct qqueue *q, const struct sbuf *head)
+{
+	char date[DATEFMT_MAX];
+	struct sbuf add = SBUF_INIT;
+	time_t now = time(NULL);
+	if (!has_field(head, "date")) {
+		datefmt_rfc5322(date, now);
+		sbuf_printf(&add, "Date: %s\n", date);
+	}
+	if (!has_field(head, "message-id"))
+		sbuf_printf(&add, "Message-ID: <%lld.%s.%llu@%s>\n", (long long)now, s->id,
+		            (unsigned long long)s->n_messages, sbuf_cstr(&s->cfg->me));
+	if (add.len > 0)
+		qqueue_write(q, add.s, add.len);
+	sbuf_free(&add);
+}
+
+/* Submission holds the header section back until it is complete. */
+static void deliver_out(struct smtpd_session *s, struct smtp_data *d, struct qqueue *q,
+                        struct sbuf *out, struct sbuf *head, bool *holding)
+{
+	if (!*holding) {
+		if (out->len > 0)
+			qqueue_write(q, out->s, out->len);
+		return;
+	}
+	sbuf_append(head, out->s, out->len);
+	if (d->in_header && d->state != SD_DONE && d->state != SD_FATAL)
+		return;
+	*holding = false;
+	if (d->state == SD_FATAL || d->error != SD_ERR_NONE)
+		return;
+	submission_fields(s, q, head);
+	qqueue_write(q, head->s, head->len);
+}
+
 /* Feeds input to the machine until it is done or failed; returns the
  * bio result of the last read (BIO_OK when the machine finished). */
 static int pump(struct smtpd_session *s, struct smtp_data *d, struct qqueue *q)
 {
-	struct sbuf out = SBUF_INIT;
+	struct sbuf out = SBUF_INIT, head = SBUF_INIT;
+	bool holding = s->is_submission;
 	int r = BIO_OK;
 	while (d->state != SD_DONE && d->state != SD_FATAL) {
 		char first;
@@ -79,11 +144,11 @@ static int pump(struct smtpd_session *s, struct smtp_data *d, struct qqueue *q)
 		/* The rest of what is buffered, in place; leftovers stay there. */
 		size_t avail = s->bio.in_len - s->bio.in_pos;
 		s->bio.in_pos += smtp_data_feed(d, s->bio.in + s->bio.in_pos, avail, &out);
-		if (out.len > 0)
-			qqueue_write(q, out.s, out.len);
+		deliver_out(s, d, q, &out, &head, &holding);
 		sbuf_clear(&out);
 	}
 	sbuf_free(&out);
+	sbuf_free(&head);
 	return r;
 }
 

@@ -152,3 +152,28 @@ def test_submission_requires_auth(ainst):
         c.close()
     finally:
         lst.stop()
+
+
+def test_submission_adds_date_and_message_id(ainst):
+    """RFC 6409 8.2/8.3: submitted mail without Date or Message-ID gets them;
+    fields the client wrote are kept as they are, never doubled."""
+    lst = TLSListener(ainst, "-S", smtpd_args=["-s"])
+    try:
+        c = tls_session(lst.port)
+        c.login(qng.ALICE, qng.ALICE_PW)
+        bare = "Subject: bare sub-fix-1\r\n\r\nbody sub-fix-1\r\n"
+        c.sendmail(qng.ALICE, [qng.ALICE], bare)
+        own = ("Date: Mon, 1 Jan 2024 00:00:00 +0000\r\nMessage-ID: <own@client.test>\r\n"
+               "Subject: own sub-fix-2\r\n\r\nbody sub-fix-2\r\n")
+        c.sendmail(qng.ALICE, [qng.ALICE], own)
+        c.quit()
+    finally:
+        lst.stop()
+    md = ainst.maildir()
+    first = qng.wait_for_mail(md, b"sub-fix-1")[0][1]
+    head = first.split(b"\n\n", 1)[0].lower()
+    assert head.count(b"\ndate: ") == 1 and head.count(b"\nmessage-id: <") == 1
+    second = qng.wait_for_mail(md, b"sub-fix-2")[0][1]
+    head = second.split(b"\n\n", 1)[0]
+    assert head.count(b"Message-ID: <own@client.test>") == 1
+    assert head.lower().count(b"\nmessage-id:") == 1 and head.lower().count(b"\ndate:") == 1

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "bio.h"
-#include "smtp_auth.h"
+#include "base64.h"
 #include "smtp_client.h"
 
 struct fake {
@@ -219,9 +219,9 @@ static void test_base64(void **state)
 	};
 	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
 		struct sbuf e = SBUF_INIT, d = SBUF_INIT;
-		smtp_auth_base64_encode(t[i].plain, strlen(t[i].plain), &e);
+		base64_encode(t[i].plain, strlen(t[i].plain), &e);
 		assert_string_equal(sbuf_cstr(&e), t[i].enc);
-		assert_true(smtp_auth_base64_decode(t[i].enc, strlen(t[i].enc), &d));
+		assert_int_equal(base64_decode(t[i].enc, strlen(t[i].enc), &d), 0);
 		assert_string_equal(sbuf_cstr(&d), t[i].plain);
 		sbuf_free(&e);
 		sbuf_free(&d);
@@ -229,7 +229,7 @@ static void test_base64(void **state)
 	static const char *const bad[] = { "Zg=", "Z===", "Zg=a", "Zm9v!A==", "=Zg=", "Zg==Zg==" };
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		struct sbuf d = SBUF_INIT;
-		assert_false(smtp_auth_base64_decode(bad[i], strlen(bad[i]), &d));
+		assert_int_equal(base64_decode(bad[i], strlen(bad[i]), &d), -1);
 		sbuf_free(&d);
 	}
 }
