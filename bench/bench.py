@@ -8,6 +8,11 @@ RSS of the system's processes, sampled every 0.1 s), and p50/p99 SMTP
 session time from a short separate probe of single-message sessions.
 Prints a table with the qmail-ng/Postfix ratios and writes bench/RESULTS.md.
 Everything is bounded in time; a run that times out is reported as such.
+
+The TLS run (tls_bench.py): sessions per second with STARTTLS plus one
+message at concurrency BENCH_TLS_CONCURRENCY, both systems with the
+qmail-ng instance's control/servercert.pem (key and certificate), and the
+memory of the processes serving one idle TLS session.
 """
 
 import argparse
@@ -25,6 +30,8 @@ import sys
 import tempfile
 import threading
 import time
+
+import tls_bench
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 SMTP_SOURCE = shutil.which("smtp-source") or "/usr/sbin/smtp-source"
@@ -138,6 +145,22 @@ class Postfix:
         self.etc = os.path.join(self.base, "etc")
         self.port = free_port()
         self.maildir = os.path.join(self.base, "mail", RCPT_DOMAIN, "bench") + "/"
+        self.cert_source = None     # qmail-ng's control/servercert.pem, if set
+
+    def _tls(self):
+        """STARTTLS as offered to any client (security level "may"), with the
+        same key and certificate as qmail-ng (one PEM: key, then chain)."""
+        pem = os.path.join(self.etc, "servercert.pem")
+        if self.cert_source and os.path.exists(self.cert_source):
+            shutil.copyfile(self.cert_source, pem)
+        else:
+            run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                 "-subj", "/CN=bench.example", "-keyout", pem + ".k", "-out", pem + ".c"])
+            with open(pem, "wb") as f:
+                f.write(open(pem + ".k", "rb").read() + open(pem + ".c", "rb").read())
+        os.chmod(pem, 0o600)
+        return {"smtpd_tls_security_level": "may", "smtpd_tls_chain_files": pem,
+                "smtpd_tls_loglevel": "0"}
 
     def setup(self):
         for d in ("etc", "queue", "data", "mail"):
@@ -171,6 +194,7 @@ class Postfix:
             "virtual_mailbox_limit": "0",
             "alias_maps": "", "alias_database": "",
         }
+        main.update(self._tls())
         with open(os.path.join(self.etc, "main.cf"), "w") as f:
             for k, v in main.items():
                 f.write("%s = %s\n" % (k, v))
@@ -279,6 +303,43 @@ def one_run(system, conc, args):
     return res
 
 
+def tls_run(system, args):
+    """The TLS figures for one system: sessions/s at the TLS concurrency,
+    the peak RSS during that run, and one idle TLS session's memory."""
+    clear_maildir(system.maildir)
+    sampler = RssSampler(system.owns)
+    sampler.start()
+    r = tls_bench.sessions_per_second(system.port, RCPT, args.tls_sessions,
+                                      args.tls_concurrency, args.tls_timeout)
+    sampler.stop.set()
+    sampler.join()
+    r["peak"] = sampler.peak
+    deadline = time.monotonic() + 60
+    while not system.queue_empty() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    r["idle"] = None
+    try:
+        r["idle"] = tls_bench.idle_session_memory(system.port, system.owns)
+    except (OSError, smtplib.SMTPException) as e:
+        r["note"] = (r["note"] + "; " if r["note"] else "") + "idle session: %s" % e
+    return r
+
+
+def tls_lines(tls, args):
+    q = tls.get("qmail-ng", {})
+    p = tls.get("Postfix", {})
+    c = args.tls_concurrency
+    mib = (lambda x: x / 2**20 if x else None)
+    idle = (lambda r, i: r["idle"][i] / 2**20 if r.get("idle") else None)
+    rows = [("%d" % c, "TLS sessions/s (STARTTLS + 1 msg)", q.get("rate"), p.get("rate")),
+            ("%d" % c, "peak RSS during TLS run (MiB, sum)", mib(q.get("peak")),
+             mib(p.get("peak"))),
+            ("1", "idle TLS session RSS (MiB)", idle(q, 0), idle(p, 0)),
+            ("1", "idle TLS session PSS (MiB)", idle(q, 1), idle(p, 1))]
+    return ["| %s | %s | %s | %s | %s |" % (cc, m, fmt(a), fmt(b), ratio(a, b))
+            for cc, m, a, b in rows]
+
+
 def machine():
     mem = ""
     for line in open("/proc/meminfo"):
@@ -303,7 +364,7 @@ def ratio(a, b):
     return "—" if not a or not b else "%.2f" % (a / b)
 
 
-def report(results, sessions, args):
+def report(results, sessions, args, tls=None):
     lines = ["| concurrency | metric | qmail-ng | Postfix | qmail-ng/Postfix |",
              "|---|---|---|---|---|"]
     empty = [{"conc": 0, "accepted": None, "e2e": None, "rss": 0, "note": ""}] * 3
@@ -321,8 +382,15 @@ def report(results, sessions, args):
         fmt(q50 and q50 * 1000), fmt(p50 and p50 * 1000), ratio(q50, p50)))
     lines.append("| 1 | session p99 (ms) | %s | %s | %s |" % (
         fmt(q99 and q99 * 1000), fmt(p99 and p99 * 1000), ratio(q99, p99)))
+    if tls:
+        lines += tls_lines(tls, args)
     notes = ["- %s, concurrency %d: %s" % (n, r["conc"], r["note"])
              for n in results for r in results[n] if r["note"]]
+    for n, r in (tls or {}).items():
+        if r.get("note"):
+            notes.append("- %s, TLS run: %s" % (n, r["note"]))
+        if r.get("idle"):
+            notes.append("- %s, idle TLS session: %d process(es)" % (n, r["idle"][2]))
     return lines, notes
 
 
@@ -342,10 +410,21 @@ def write_results(lines, notes, args, m):
             "system's processes; session p50/p99 = %d sequential single-message sessions "
             "(smtplib, connect to QUIT)." % (postfix_version(), args.messages, args.size, RCPT,
                                              args.probe),
+            "",
+            "TLS run: both systems use the key and self-signed certificate that `qmailctl "
+            "init` put in qmail-ng's control/servercert.pem (Postfix: `smtpd_tls_chain_files`, "
+            "`smtpd_tls_security_level = may`; qmail-ng: its smtp service, STARTTLS via "
+            "qmail-listen -S as the supervisor starts it). %d client processes share %d "
+            "sessions, each smtplib connect, EHLO, STARTTLS, EHLO, one %d-byte message, QUIT "
+            "(full handshakes, no resumption); sessions/s = completed sessions / wall time. "
+            "Idle TLS session = one session left open after STARTTLS and EHLO: RSS and PSS "
+            "(smaps_rollup) of the processes holding its server socket and their children "
+            "(qmail-ng: TLS proxy + qmail-smtpd; Postfix: smtpd)."
+            % (args.tls_concurrency, args.tls_sessions, len(tls_bench.BODY)),
             "", "## Results", ""] + lines
     if notes:
         out += ["", "## Notes", ""] + notes
-    with open(os.path.join(REPO, "bench", "RESULTS.md"), "w") as f:
+    with open(args.results, "w") as f:
         f.write("\n".join(out) + "\n")
 
 
@@ -363,6 +442,16 @@ def main():
     ap.add_argument("--timeout", type=int, default=int(os.environ.get("BENCH_TIMEOUT", 400)))
     ap.add_argument("--probe", type=int, default=200)
     ap.add_argument("--systems", default="qmail-ng,Postfix")
+    ap.add_argument("--results", default=os.environ.get(
+        "BENCH_RESULTS", os.path.join(REPO, "bench", "RESULTS.md")))
+    ap.add_argument("--runs", default=os.environ.get("BENCH_RUNS", "plain,probe,tls"),
+                    help="which runs: plain (smtp-source), probe (session times), tls")
+    ap.add_argument("--tls-sessions", type=int,
+                    default=int(os.environ.get("BENCH_TLS_SESSIONS", 1000)))
+    ap.add_argument("--tls-concurrency", type=int,
+                    default=int(os.environ.get("BENCH_TLS_CONCURRENCY", 10)))
+    ap.add_argument("--tls-timeout", type=int,
+                    default=int(os.environ.get("BENCH_TLS_TIMEOUT", 300)))
     ap.add_argument("--install-only", action="store_true")
     args = ap.parse_args()
     if args.install_only:
@@ -375,34 +464,47 @@ def main():
     os.chmod(base, 0o755)
     systems = [QmailNg(base, os.path.join(REPO, args.build)), Postfix(base)]
     systems = [s for s in systems if s.name in args.systems.split(",")]
-    results, sessions = {}, {}
+    results, sessions, tls = {}, {}, {}
+    runs = args.runs.split(",")
     try:
         for s in systems:
+            if isinstance(s, Postfix) and systems[0].name == "qmail-ng":
+                s.cert_source = os.path.join(systems[0].dir, "control", "servercert.pem")
             s.setup()
             results[s.name] = []
-            for c in [int(x) for x in args.concurrency.split()]:
+            for c in [int(x) for x in args.concurrency.split()] if "plain" in runs else []:
                 print("bench: %s concurrency %d ..." % (s.name, c), flush=True)
                 r = one_run(s, c, args)
                 print("  accepted %s/s end-to-end %s/s peak RSS %.1f MiB %s" % (
                     fmt(r["accepted"]), fmt(r["e2e"]), r["rss"] / 2**20, r["note"]), flush=True)
                 results[s.name].append(r)
             try:
-                clear_maildir(s.maildir)
-                sessions[s.name] = session_times(s.port, args.probe)
+                if "probe" in runs:
+                    clear_maildir(s.maildir)
+                    sessions[s.name] = session_times(s.port, args.probe)
             except (OSError, smtplib.SMTPException) as e:
                 print("bench: session probe failed for %s: %s" % (s.name, e))
+            if "tls" in runs:
+                print("bench: %s TLS, concurrency %d, %d sessions ..." % (
+                    s.name, args.tls_concurrency, args.tls_sessions), flush=True)
+                r = tls_run(s, args)
+                tls[s.name] = r
+                print("  %s sessions/s (%d ok, %d failed, %.1f s) idle session %s %s" % (
+                    fmt(r["rate"]), r["ok"], r["fail"], r["elapsed"],
+                    "RSS %.1f MiB PSS %.1f MiB" % (r["idle"][0] / 2**20, r["idle"][1] / 2**20)
+                    if r["idle"] else "?", r["note"]), flush=True)
             s.teardown()
     finally:
         for s in systems:
             s.teardown()
         if not os.environ.get("BENCH_KEEP"):
             shutil.rmtree(base, ignore_errors=True)
-    lines, notes = report(results, sessions, args)
+    lines, notes = report(results, sessions, args, tls)
     print("\n".join(lines))
     for n in notes:
         print(n)
     write_results(lines, notes, args, machine())
-    print("bench: wrote bench/RESULTS.md")
+    print("bench: wrote %s" % args.results)
     return 0
 
 

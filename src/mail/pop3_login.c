@@ -22,16 +22,59 @@ const char *pop3_login_capa(void)
 	return capa_text;
 }
 
-void pop3_login_init(struct pop3_login *l)
-{
-	memset(l, 0, sizeof *l);
-}
-
 static void wipe(struct sbuf *b)
 {
 	if (b->s)
 		explicit_bzero(b->s, b->cap);
 	sbuf_clear(b);
+}
+
+static enum pop3_login_action say(struct sbuf *reply, const char *text)
+{
+	sbuf_set_str(reply, text);
+	return POP3_LOGIN_REPLY;
+}
+
+/* CAPA for this session: STLS while it can be used; no login
+ * mechanisms while TLS is required and not active. */
+static enum pop3_login_action do_capa(const struct pop3_login *l, struct sbuf *reply)
+{
+	bool plain_ok = !l->tls_required || l->is_tls;
+	sbuf_set_str(reply, "+OK capability list follows\r\nTOP\r\nUIDL\r\n");
+	if (plain_ok)
+		sbuf_append_str(reply, "USER\r\nSASL PLAIN\r\n");
+	if (l->tls_offered && !l->is_tls)
+		sbuf_append_str(reply, "STLS\r\n");
+	sbuf_append_str(reply, "RESP-CODES\r\nAUTH-RESP-CODE\r\nIMPLEMENTATION qmail-ng\r\n.\r\n");
+	return POP3_LOGIN_REPLY;
+}
+
+static enum pop3_login_action do_stls(struct pop3_login *l, const struct pop3_cmd *c,
+                                      struct sbuf *reply)
+{
+	if (!l->tls_offered)
+		return say(reply, "-ERR STLS not available\r\n");
+	if (l->is_tls)
+		return say(reply, "-ERR command not permitted when TLS active\r\n");
+	if (c->arg_len > 0)
+		return say(reply, "-ERR STLS takes no argument\r\n");
+	l->has_user = false;
+	sbuf_set_str(reply, "+OK Begin TLS negotiation\r\n");
+	return POP3_LOGIN_STLS;
+}
+
+void pop3_login_tls_started(struct pop3_login *l)
+{
+	l->is_tls = true;
+	l->has_user = false;
+	l->in_auth = false;
+	wipe(&l->user);
+	wipe(&l->pass);
+}
+
+void pop3_login_init(struct pop3_login *l)
+{
+	memset(l, 0, sizeof *l);
 }
 
 void pop3_login_free(struct pop3_login *l)
@@ -45,12 +88,6 @@ void pop3_login_free(struct pop3_login *l)
 size_t pop3_login_line_max(const struct pop3_login *l)
 {
 	return l->in_auth ? POP3_AUTH_LINE_MAX : POP3_LINE_MAX - 2;
-}
-
-static enum pop3_login_action say(struct sbuf *reply, const char *text)
-{
-	sbuf_set_str(reply, text);
-	return POP3_LOGIN_REPLY;
 }
 
 /* RFC 4616: [authzid] NUL authcid NUL passwd, exactly two NULs. */
@@ -132,6 +169,12 @@ static enum pop3_login_action do_pass(struct pop3_login *l, const struct pop3_cm
 static enum pop3_login_action verb(struct pop3_login *l, const struct pop3_cmd *c,
                                    struct sbuf *reply)
 {
+	bool login_verb = c->verb == POP3_VERB_USER || c->verb == POP3_VERB_PASS ||
+	                  c->verb == POP3_VERB_AUTH || c->verb == POP3_VERB_APOP;
+	if (login_verb && l->tls_required && !l->is_tls) {
+		l->has_user = false;
+		return say(reply, "-ERR [AUTH] use STLS first\r\n");
+	}
 	switch (c->verb) {
 	case POP3_VERB_USER:
 		return do_user(l, c, reply);
@@ -140,14 +183,14 @@ static enum pop3_login_action verb(struct pop3_login *l, const struct pop3_cmd *
 	case POP3_VERB_AUTH:
 		return do_auth(l, c, reply);
 	case POP3_VERB_CAPA:
-		return say(reply, capa_text);
+		return do_capa(l, reply);
 	case POP3_VERB_QUIT:
 		say(reply, "+OK bye\r\n");
 		return POP3_LOGIN_QUIT;
 	case POP3_VERB_APOP:
 		return say(reply, "-ERR APOP not supported\r\n");
 	case POP3_VERB_STLS:
-		return say(reply, "-ERR STLS not available\r\n");
+		return do_stls(l, c, reply);
 	default:
 		break;
 	}

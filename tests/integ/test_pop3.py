@@ -149,6 +149,32 @@ class Raw:
         self.sock.close()
 
 
+def has_cert(inst):
+    return os.path.exists(inst.path("control", "servercert.pem"))
+
+
+def tls_ctx():
+    import ssl
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+def raw_stls(inst, before=b""):
+    """Raw client that sends before + STLS, then does the TLS handshake."""
+    if not has_cert(inst):
+        pytest.skip("no certificate (openssl missing)")
+    r = Raw(inst.pop3_port)
+    r.send(before + b"STLS\r\n")
+    for _ in range(before.count(b"\r\n")):
+        r.line()
+    assert r.line() == b"+OK Begin TLS negotiation"
+    assert r.buf == b""
+    r.sock = tls_ctx().wrap_socket(r.sock)
+    return r
+
+
 def raw_login(inst):
     r = Raw(inst.pop3_port)
     assert r.greeting.startswith(b"+OK <"), r.greeting
@@ -166,7 +192,8 @@ def test_greeting_and_capa_before_auth(pinst):
     capa = r.multi()
     for want in (b"USER", b"SASL PLAIN", b"TOP", b"UIDL", b"RESP-CODES"):
         assert want in capa, capa
-    assert b"STLS" not in capa   # no TLS mechanism for POP3 yet
+    # STLS is offered when a certificate is in place (qmail-listen -S)
+    assert (b"STLS" in capa) == has_cert(pinst), capa
     assert r.cmd("QUIT").startswith(b"+OK")
     assert r.closed()
 
@@ -432,6 +459,120 @@ def test_privilege_flow(pinst):
         assert md_uid != 0
     else:
         assert uids == [pinst.uid, pinst.uid]
+
+
+# -- STLS (RFC 2595) ---------------------------------------------------------
+
+def test_stls_poplib_login_and_retr(pinst):
+    if not has_cert(pinst):
+        pytest.skip("no certificate (openssl missing)")
+    clear_box(pinst)
+    put_msg(pinst, b"Subject: stls\n\nsecret over stls\n")
+    p = poplib.POP3("127.0.0.1", pinst.pop3_port, timeout=20)
+    assert "STLS" in p.capa()
+    p.stls(context=tls_ctx())
+    assert "STLS" not in p.capa()           # a new CAPA after TLS, without STLS
+    p.user(ALICE)
+    p.pass_(ALICE_PW)
+    assert p.stat()[0] == 1
+    assert b"secret over stls" in p.retr(1)[1]
+    p.dele(1)
+    assert p.quit().startswith(b"+OK")
+    assert box_files(pinst) == {"new": [], "cur": []}
+
+
+def test_stls_openssl_s_client(pinst):
+    import shutil
+    import subprocess
+    if not has_cert(pinst) or not shutil.which("openssl"):
+        pytest.skip("no certificate or no openssl")
+    out = subprocess.run(["openssl", "s_client", "-starttls", "pop3", "-connect",
+                          "127.0.0.1:%d" % pinst.pop3_port, "-ign_eof"],
+                         input=b"CAPA\r\nQUIT\r\n", capture_output=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    assert b"Cipher is" in out.stdout or b"Cipher    :" in out.stdout, out.stdout
+    assert b"IMPLEMENTATION qmail-ng" in out.stdout
+    assert b"+OK bye" in out.stdout
+
+
+def test_stls_pipelined_input_is_discarded(pinst):
+    """Bytes after STLS in the same write are not executed (as D-12)."""
+    if not has_cert(pinst):
+        pytest.skip("no certificate (openssl missing)")
+    r = Raw(pinst.pop3_port)
+    r.send(b"STLS\r\nUSER " + ALICE.encode() + b"\r\n")
+    assert r.line() == b"+OK Begin TLS negotiation"
+    r.sock = tls_ctx().wrap_socket(r.sock)
+    r.sock.settimeout(1.5)
+    with pytest.raises(socket.timeout):
+        r.sock.recv(100)                   # nobody answers the USER
+    r.sock.settimeout(15)
+    assert r.cmd("PASS " + ALICE_PW).startswith(b"-ERR")   # USER was never seen
+    assert r.cmd("USER " + ALICE).startswith(b"+OK")
+    assert r.cmd("PASS " + ALICE_PW).startswith(b"+OK")
+    assert r.cmd("STAT").startswith(b"+OK")
+    assert r.cmd("QUIT").startswith(b"+OK")
+
+
+def test_stls_resets_state_and_twice_refused(pinst):
+    r = raw_stls(pinst, b"USER " + ALICE.encode() + b"\r\n")
+    assert r.cmd("PASS " + ALICE_PW).startswith(b"-ERR")   # USER before TLS forgotten
+    assert r.cmd("STLS").startswith(b"-ERR")               # TLS already active
+    assert r.cmd("CAPA").startswith(b"+OK")
+    capa = r.multi()
+    assert b"STLS" not in capa and b"USER" in capa, capa
+    assert r.cmd("STLS x").startswith(b"-ERR")
+    assert r.cmd("QUIT").startswith(b"+OK")
+    assert r.closed()
+
+
+def test_stls_with_argument_refused(pinst):
+    if not has_cert(pinst):
+        pytest.skip("no certificate (openssl missing)")
+    r = Raw(pinst.pop3_port)
+    assert r.cmd("STLS now").startswith(b"-ERR")
+    assert r.cmd("QUIT").startswith(b"+OK")
+
+
+def test_stls_privilege_flow(pinst):
+    """After STLS pop3d still runs as the mailbox owner and its fds 0/1 are
+    the proxy's plaintext end (a UNIX socket), not the TCP connection."""
+    r = raw_stls(pinst)
+    assert r.cmd("USER " + ALICE).startswith(b"+OK")
+    assert r.cmd("PASS " + ALICE_PW).startswith(b"+OK")
+    time.sleep(0.3)
+    pop3d = pinst.pids("qmail-pop3d")
+    assert len(pop3d) == 1
+    assert proc_uid(pop3d[0]) == [os.stat(pinst.maildir()).st_uid] * 4
+    with open("/proc/net/unix") as f:
+        unix_inodes = {line.split()[6] for line in f.readlines()[1:] if len(line.split()) > 6}
+    for fd in (0, 1):
+        link = os.readlink("/proc/%d/fd/%d" % (pop3d[0], fd))
+        assert link.startswith("socket:["), link
+        assert link[8:-1] in unix_inodes, link
+    assert r.cmd("QUIT").startswith(b"+OK")
+
+
+def test_pop3requiretls(pinst):
+    if not has_cert(pinst):
+        pytest.skip("no certificate (openssl missing)")
+    path = pinst.path("control", "pop3requiretls")
+    with open(path, "w") as f:
+        f.write("1\n")
+    try:
+        r = Raw(pinst.pop3_port)
+        assert r.cmd("CAPA").startswith(b"+OK")
+        capa = r.multi()
+        assert b"STLS" in capa and b"USER" not in capa and b"SASL PLAIN" not in capa, capa
+        assert r.cmd("USER " + ALICE).startswith(b"-ERR")
+        assert r.cmd("AUTH PLAIN").startswith(b"-ERR")
+        r.close()
+        r = raw_stls(pinst)
+        assert r.cmd("USER " + ALICE).startswith(b"+OK")
+        assert r.cmd("PASS " + ALICE_PW).startswith(b"+OK")
+        assert r.cmd("QUIT").startswith(b"+OK")
+    finally:
+        os.unlink(path)
 
 
 def test_pop3s_implicit_tls(session, modes):

@@ -10,8 +10,11 @@
 #include "popup.h"
 
 #include "alloc.h"
+#include "control.h"
 #include "exitcode.h"
+#include "fdio.h"
 #include "log.h"
+#include "scan.h"
 #include "tlsctl.h"
 
 #include <errno.h>
@@ -28,6 +31,28 @@ static void out_of_memory(void)
 	_exit(EXIT_TEMP);
 }
 
+/*
+ * The TLS proxy's control channel (qmail-listen -S / -Z).  Under -S the
+ * network half keeps it for STLS; under -Z the proxy already holds the
+ * session and the channel is of no use.  Either way it must not reach
+ * checkpassword or pop3d.
+ */
+static int tls_channel(void)
+{
+	const char *v = getenv("TLSCTLFD"), *mode = getenv("TLSMODE");
+	uint64_t fd;
+	int ctl = -1;
+	if (v && scan_u64_str(v, 1024, &fd)) {
+		if (mode && strcmp(mode, "starttls") == 0 && fd_set_cloexec((int)fd, 1) == 0)
+			ctl = (int)fd;
+		else
+			close((int)fd);
+	}
+	unsetenv("TLSCTLFD");
+	unsetenv("TLSMODE");
+	return ctl;
+}
+
 int main(int argc, char **argv)
 {
 	log_set_ident("qmail-popup");
@@ -38,12 +63,9 @@ int main(int argc, char **argv)
 		                "subprogram [arg...]\n");
 		return EXIT_PERM;
 	}
-	/* Under qmail-listen -Z the TLS proxy already holds the session; its
-	 * control channel is of no use here and must not reach pop3d. */
-	if (getenv("TLSCTLFD")) {
-		close(TLSCTL_FD);
-		unsetenv("TLSCTLFD");
-	}
+	int ctl = tls_channel();
+	uint64_t require = 0;
+	(void)control_read_u64("pop3requiretls", 0, 1, &require);
 	int sp[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
 		log_kv(LOG_LEVEL_ERROR, "socketpair", "error", strerror(errno), (char *)NULL);
@@ -56,9 +78,11 @@ int main(int argc, char **argv)
 	}
 	if (pid == 0) {
 		close(sp[0]);
-		_exit(popup_net(sp[1], argv[1]));
+		_exit(popup_net(sp[1], argv[1], ctl, require != 0));
 	}
 	close(sp[1]);
+	if (ctl >= 0)
+		close(ctl); /* the broker never talks to the TLS proxy */
 	int rc = popup_broker(sp[0], argv + 2);
 	close(sp[0]);
 	int status;

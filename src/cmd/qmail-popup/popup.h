@@ -11,11 +11,25 @@
  *                 database and to become the mailbox owner.
  * popup_net.c     the child: drops to qmaild (root mode) before its first
  *                 read, speaks the AUTHORIZATION state with the client.
+ * popup_tls.c     STLS (RFC 2595) in the child: hands the socket to the
+ *                 TLS proxy over the control channel (tlsctl.h), as
+ *                 qmail-smtpd does at STARTTLS, and continues on the
+ *                 plaintext end.  It then sends that end to the broker as
+ *                 one POPUP_MSG_NEWFD packet, "T" + SCM_RIGHTS {fd}, so the
+ *                 broker's checkpassword and pop3d get it on fds 0/1, not
+ *                 the raw socket.  The broker accepts one such packet per
+ *                 session, only a socket, and never reads from it.
  */
 #ifndef QNG_POPUP_H
 #define QNG_POPUP_H
 
+#include <stdbool.h>
+
+#include "bio.h"
+#include "sbuf.h"
+
 #define POPUP_PAUSE_S 1 /* after a failed login, as D-11 */
+#define POPUP_MSG_NEWFD 'T'
 
 enum popup_verdict {
 	POPUP_DONE = 'K',   /* checkpassword exit 0: the session ran */
@@ -26,6 +40,10 @@ enum popup_verdict {
 
 /* Both return the process's exit code. */
 int popup_broker(int chan, char **checkpassword_argv);
-int popup_net(int chan, const char *hostname);
+/* tls_ctl: the TLS proxy's control channel, or -1 (no STLS). */
+int popup_net(int chan, const char *hostname, int tls_ctl, bool tls_required);
+/* STLS after the command was accepted: true when the session goes on
+ * over TLS (reply is the "+OK" to send first). */
+bool popup_tls_start(int tls_ctl, int chan, struct bio *io, const struct sbuf *reply);
 
 #endif

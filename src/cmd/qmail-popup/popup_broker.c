@@ -8,6 +8,7 @@
 #include "log.h"
 #include "pop3_budget.h"
 #include "pop3_login.h"
+#include "tlsctl.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -81,18 +83,64 @@ static enum popup_verdict attempt(char **argv, const char *blob, size_t len, con
 	return v;
 }
 
+/*
+ * After STLS the connection is the plaintext end of the TLS proxy: it
+ * replaces fds 0/1, once, and only a socket will do.  Nothing is read
+ * from it here.  0, or -1 to end the session.
+ */
+static int take_connection(int fd, bool *done)
+{
+	struct stat st;
+	if (*done || fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode) || dup2(fd, 0) < 0 ||
+	    dup2(fd, 1) < 0) {
+		close(fd);
+		log_kv(LOG_LEVEL_ERROR, "stls", "error", "bad connection from the network half",
+		       (char *)NULL);
+		return -1;
+	}
+	close(fd);
+	*done = true;
+	return 0;
+}
+
+/* One packet: >0 its length (*fd set if it carried one), 0 end, -1 error. */
+static ssize_t next_packet(int chan, char *buf, size_t cap, int *fd)
+{
+	int fds[2];
+	size_t n_fds;
+	ssize_t n = tlsctl_recv(chan, buf, cap, fds, 2, &n_fds, -1);
+	*fd = n_fds > 0 ? fds[0] : -1;
+	for (size_t i = 1; i < n_fds; i++)
+		close(fds[i]);
+	if (n < 0 && errno == EMSGSIZE)
+		return (ssize_t)cap + 1; /* too long: a rejected attempt */
+	if (n <= 0 && *fd >= 0)
+		close(*fd);
+	return n;
+}
+
 int popup_broker(int chan, char **argv)
 {
 	static char blob[POP3_LOGIN_BLOB_MAX];
 	char *dir = instance_path("run/pop3fail");
 	const char *ip = getenv("TCPREMOTEIP");
 	int rc = EXIT_OK_CODE;
+	bool have_tls = false;
 	for (;;) {
-		ssize_t n = recv(chan, blob, sizeof blob, MSG_TRUNC);
-		if (n < 0 && errno == EINTR)
-			continue;
+		int fd;
+		ssize_t n = next_packet(chan, blob, sizeof blob, &fd);
 		if (n <= 0)
 			break;
+		if (fd >= 0 || (n == 1 && blob[0] == POPUP_MSG_NEWFD)) {
+			bool ok = fd >= 0 && n == 1 && blob[0] == POPUP_MSG_NEWFD;
+			if (!ok && fd >= 0)
+				close(fd);
+			if (!ok || take_connection(fd, &have_tls) < 0) {
+				rc = EXIT_TEMP;
+				break;
+			}
+			continue;
+		}
 		enum popup_verdict v = POPUP_REJECT;
 		if ((size_t)n <= sizeof blob)
 			v = attempt(argv, blob, (size_t)n, dir, ip);

@@ -81,12 +81,14 @@ static int after_check(struct pop3_login *l, enum popup_verdict v, struct sbuf *
 	return 0;
 }
 
-static int dialogue(int chan, struct bio *io, const char *stamp)
+static int dialogue(int chan, struct bio *io, const char *stamp, int tls_ctl, bool tls_required)
 {
 	struct pop3_login l;
 	struct sbuf line = SBUF_INIT, reply = SBUF_INIT;
 	int rc = EXIT_OK_CODE;
 	pop3_login_init(&l);
+	l.tls_offered = tls_ctl >= 0;
+	l.tls_required = tls_required && tls_ctl >= 0;
 	for (;;) {
 		enum bio_line how;
 		if (bio_flush(io) != BIO_OK)
@@ -100,6 +102,12 @@ static int dialogue(int chan, struct bio *io, const char *stamp)
 			sbuf_set_str(&reply, "-ERR line too long\r\n");
 		} else {
 			act = pop3_login_line(&l, line.s ? line.s : "", line.len, &reply);
+		}
+		if (act == POP3_LOGIN_STLS) {
+			if (!popup_tls_start(tls_ctl, chan, io, &reply))
+				break;
+			pop3_login_tls_started(&l);
+			continue;
 		}
 		if (act == POP3_LOGIN_CHECK) {
 			if (bio_flush(io) != BIO_OK)
@@ -120,7 +128,7 @@ static int dialogue(int chan, struct bio *io, const char *stamp)
 	return rc;
 }
 
-int popup_net(int chan, const char *hostname)
+int popup_net(int chan, const char *hostname, int tls_ctl, bool tls_required)
 {
 	if (drop_root() < 0) {
 		log_kv(LOG_LEVEL_ERROR, "privileges", "error", "cannot become qmaild",
@@ -139,7 +147,7 @@ int popup_net(int chan, const char *hostname)
 	sbuf_printf(&greet, "+OK %s\r\n", stamp);
 	int rc = EXIT_OK_CODE;
 	if (bio_put(&io, greet.s, greet.len) == BIO_OK)
-		rc = dialogue(chan, &io, stamp);
+		rc = dialogue(chan, &io, stamp, tls_ctl, tls_required);
 	sbuf_free(&greet);
 	bio_free(&io);
 	return rc;

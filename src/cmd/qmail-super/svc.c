@@ -76,10 +76,22 @@ static void refresh_rules(struct super *s, const char *name, struct sbuf *cdb)
 	sbuf_free(&tmp);
 }
 
+/* qmail-popup runs as root in root mode (no -u): name the proxy's role. */
+static void pop3_tls_user(struct argv_b *a)
+{
+	struct role_id r;
+	if (instance_is_root_mode() && instance_role(ROLE_TLS, &r) == 0) {
+		char ug[64];
+		snprintf(ug, sizeof ug, "%lu:%lu", (unsigned long)r.uid, (unsigned long)r.gid);
+		arg(a, "-U");
+		arg(a, ug);
+	}
+}
+
 /*
  * TLS switches on when a certificate is in place (pkgsrc qmail-run's "auto"):
- * STARTTLS on smtp and submission, implicit TLS on smtps.  In root mode
- * qmail-listen runs its TLS proxies as the qmailt role by default.
+ * STARTTLS on smtp, submission and pop3 (STLS), implicit TLS on smtps.  In
+ * root mode qmail-listen runs its TLS proxies as the qmailt role by default.
  */
 static void tls_args(enum svc_id id, struct argv_b *a)
 {
@@ -92,6 +104,10 @@ static void tls_args(enum svc_id id, struct argv_b *a)
 		arg(a, "-S");
 	else if (id == SVC_SMTPS)
 		arg(a, "-Z");
+	else if (id == SVC_POP3) {
+		arg(a, "-S");
+		pop3_tls_user(a);
+	}
 }
 
 static void listener_argv(struct super *s, enum svc_id id, const struct svc_conf *c,
@@ -127,12 +143,7 @@ static void listener_argv(struct super *s, enum svc_id id, const struct svc_conf
 		/* Implicit TLS: qmail-listen's TLS proxy (as qmailt in root mode)
 		 * terminates TLS; qmail-popup sees plaintext. */
 		arg(a, "-Z");
-		if (instance_is_root_mode() && instance_role(ROLE_TLS, &r) == 0) {
-			char ug[64];
-			snprintf(ug, sizeof ug, "%lu:%lu", (unsigned long)r.uid, (unsigned long)r.gid);
-			arg(a, "-U");
-			arg(a, ug);
-		}
+		pop3_tls_user(a);
 	}
 	arg(a, "-l");
 	arg(a, sbuf_cstr(&me));
