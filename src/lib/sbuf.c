@@ -20,6 +20,7 @@ void sbuf_reserve(struct sbuf *b, size_t extra)
 	}
 	b->s = xrealloc(b->s, cap);
 	b->cap = cap;
+	b->s[b->len] = '\0'; /* the invariant holds even before the first append */
 }
 
 void sbuf_append(struct sbuf *b, const void *p, size_t n)

@@ -38,7 +38,14 @@ static bool text_ok(const char *s, size_t len)
 
 static void add_rcpt(struct envelope *e, const char *s, size_t len, off_t off, bool done)
 {
-	e->rcpt = xreallocarray(e->rcpt, e->n_rcpt + 1, sizeof *e->rcpt);
+	if (e->n_rcpt == e->cap_rcpt) {
+		/* Geometric growth: 100,000 recipients must not cost n^2 copies. */
+		size_t cap = e->cap_rcpt ? e->cap_rcpt : 8;
+		if (!size_mul(cap, 2, &cap))
+			alloc_fatal();
+		e->rcpt = xreallocarray(e->rcpt, cap, sizeof *e->rcpt);
+		e->cap_rcpt = cap;
+	}
 	struct env_rcpt *r = &e->rcpt[e->n_rcpt++];
 	r->addr = xmemdup(s, len);
 	r->tag_offset = off;

@@ -43,6 +43,7 @@ struct envelope {
 	char *sender;
 	struct env_rcpt *rcpt;
 	size_t n_rcpt;
+	size_t cap_rcpt;      /* allocated entries of rcpt */
 };
 
 enum env_status { ENV_OK = 0, ENV_INCOMPLETE, ENV_FORMAT, ENV_TOO_BIG };

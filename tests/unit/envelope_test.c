@@ -79,7 +79,7 @@ static void test_roundtrip(void **state)
 {
 	(void)state;
 	struct env_rcpt r[2] = { { (char *)"a@b", 0, false }, { (char *)"c@d", 0, true } };
-	struct envelope e = { 1, 2, 3, 99, true, (char *)"", r, 2 };
+	struct envelope e = { 1, 2, 3, 99, true, (char *)"", r, 2, 2 };
 	struct sbuf b = SBUF_INIT;
 	envelope_format(&e, &b);
 	struct envelope p;
