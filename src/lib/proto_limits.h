@@ -33,6 +33,10 @@
 #define LISTEN_MAX_PER_IP 20
 /* Delivery report text from a spawner to the scheduler. */
 #define REPORT_TEXT_MAX 1000
+/* D-07: address-space limits.  Daemons stay small; local deliveries run
+ * users' own programs (procmail, filters), so they get more room. */
+#define PROCESS_AS_LIMIT (256u * 1024u * 1024u)
+#define DELIVERY_AS_LIMIT (2048ull * 1024u * 1024u)
 /* Control files are small; anything larger is refused. */
 #define CONTROL_FILE_MAX (4u * 1024u * 1024u)
 

@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "proclimit.h"
+#include "proto_limits.h"
 #include "exitcode.h"
 #include "fdio.h"
 #include "instance.h"
@@ -171,6 +173,7 @@ static void handle(struct sbuf *in)
 
 int main(void)
 {
+	(void)proclimit_address_space(PROCESS_AS_LIMIT); /* D-07 */
 	/* qmail-clean ends at end of fd 0, when qmail-send is gone. */
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGTERM, SIG_IGN);

@@ -6,6 +6,7 @@
  *                [-g gid] [-U tlsuser] [-l localname] [-t timeout] [-s service]
  *                [-N notify-fd] host port program [arg...]
  */
+#include "proclimit.h"
 #include "listen.h"
 
 #include "exitcode.h"
@@ -171,6 +172,7 @@ static void log_start(const struct listen_opts *o, const int *fds, size_t n_fds)
 
 int main(int argc, char **argv)
 {
+	(void)proclimit_address_space(PROCESS_AS_LIMIT); /* D-07 */
 	struct listen_opts o = { .max_conn = LISTEN_MAX_CONN, .max_per_ip = LISTEN_MAX_PER_IP,
 	                         .notify_fd = -1 };
 	ensure_std_fds();

@@ -15,6 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "proclimit.h"
+#include "proto_limits.h"
 #include "control.h"
 #include "crashpoint.h"
 #include "exitcode.h"
@@ -56,6 +58,7 @@ static unsigned read_timeout(void)
 
 int main(int argc, char **argv)
 {
+	(void)proclimit_address_space(DELIVERY_AS_LIMIT); /* D-07 */
 	struct local_args a = { 0 };
 	int argi = 1;
 	for (; argi < argc && argv[argi][0] == '-' && argv[argi][1]; argi++) {

@@ -19,6 +19,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "proclimit.h"
+#include "proto_limits.h"
 #include "alloc.h"
 #include "control.h"
 #include "exitcode.h"
@@ -58,6 +60,7 @@ void lspawn_default_signals(void)
 
 int main(int argc, char **argv)
 {
+	(void)proclimit_address_space(DELIVERY_AS_LIMIT); /* D-07 */
 	if (argc != 2) {
 		fputs("usage: qmail-lspawn defaultdelivery\n", stderr);
 		return EXIT_USAGE;

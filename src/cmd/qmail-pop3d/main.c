@@ -11,6 +11,7 @@
  * whatever happens after; 111 when it could not start (the caller,
  * qmail-popup, then answers -ERR [SYS/TEMP]); 100 on misuse.
  */
+#include "proclimit.h"
 #include "alloc.h"
 #include "bio.h"
 #include "exitcode.h"
@@ -45,14 +46,7 @@ static void out_of_memory(void)
 
 static void limit_memory(void)
 {
-#ifndef HAS_ASAN
-	struct rlimit rl = {POP3D_AS_LIMIT, POP3D_AS_LIMIT};
-	struct rlimit cur;
-	if (getrlimit(RLIMIT_AS, &cur) == 0 && cur.rlim_max != RLIM_INFINITY &&
-	    cur.rlim_max < POP3D_AS_LIMIT)
-		rl.rlim_cur = rl.rlim_max = cur.rlim_max;
-	(void)setrlimit(RLIMIT_AS, &rl);
-#endif
+	(void)proclimit_address_space(POP3D_AS_LIMIT);
 }
 
 static const char *maildir_arg(int argc, char **argv)

@@ -7,6 +7,8 @@
  * the parent runs "checkpassword subprogram arg..." for each login attempt
  * with "user NUL password NUL timestamp NUL" on fd 3 (popup.h).
  */
+#include "proclimit.h"
+#include "proto_limits.h"
 #include "popup.h"
 
 #include "alloc.h"
@@ -55,6 +57,7 @@ static int tls_channel(void)
 
 int main(int argc, char **argv)
 {
+	(void)proclimit_address_space(PROCESS_AS_LIMIT); /* D-07 */
 	log_set_ident("qmail-popup");
 	alloc_set_fatal(out_of_memory);
 	signal(SIGPIPE, SIG_IGN);

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "proclimit.h"
 #include "alloc.h"
 #include "control.h"
 #include "crashpoint.h"
@@ -28,7 +29,6 @@
 #include "qq_write.h"
 
 #define QQ_TIMEOUT_SECS 86400
-#define QQ_AS_LIMIT (256ull * 1024 * 1024)
 #define QQ_SLACK (1024u * 1024u)   /* room for header lines added on the way */
 
 static void die(int code)
@@ -75,8 +75,7 @@ static void setup_process(void)
 	signal(SIGALRM, on_alarm);
 	alarm(QQ_TIMEOUT_SECS);
 	umask(0);
-	struct rlimit rl = { QQ_AS_LIMIT, QQ_AS_LIMIT };
-	(void)setrlimit(RLIMIT_AS, &rl);
+	(void)proclimit_address_space(PROCESS_AS_LIMIT);
 	/* Only fds 0, 1 and 2 are ours; nothing else may leak into the queue. */
 	closefrom(3);
 	bool is_setuid = getuid() != geteuid() || getgid() != getegid();

@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "proclimit.h"
+#include "proto_limits.h"
 #include "alloc.h"
 #include "data_encode.h"
 #include "exitcode.h"
@@ -173,6 +175,7 @@ static void read_message(struct delivery *d)
 
 int main(int argc, char **argv)
 {
+	(void)proclimit_address_space(PROCESS_AS_LIMIT); /* D-07 */
 	static struct delivery d;
 	signal(SIGPIPE, SIG_IGN);
 	alloc_set_fatal(alloc_died);

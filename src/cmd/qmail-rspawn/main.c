@@ -14,6 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "proclimit.h"
+#include "proto_limits.h"
 #include "alloc.h"
 #include "exitcode.h"
 #include "fdio.h"
@@ -164,6 +166,7 @@ static bool read_requests(struct sbuf *in)
 
 int main(void)
 {
+	(void)proclimit_address_space(PROCESS_AS_LIMIT); /* D-07 */
 	/* Stopping is qmail-send's decision: we finish at end of fd 0, so a
 	 * signal to the whole process group does not cut deliveries short. */
 	signal(SIGPIPE, SIG_IGN);

@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "proclimit.h"
+#include "proto_limits.h"
 #include "alloc.h"
 #include "control.h"
 #include "exitcode.h"
@@ -192,6 +194,7 @@ static void run(struct send_state *s, int trigger, const sigset_t *mask)
 
 int main(void)
 {
+	(void)proclimit_address_space(PROCESS_AS_LIMIT); /* D-07 */
 	static struct send_state s;
 	sigset_t orig;
 	setup_signals(&orig);

@@ -3,6 +3,8 @@
  * qmail-queue.  One process per connection, started by qmail-listen (or
  * tcpserver) with no privileges; see qmail-smtpd(8).
  */
+#include "proclimit.h"
+#include "proto_limits.h"
 #include "alloc.h"
 #include "control.h"
 #include "exitcode.h"
@@ -20,7 +22,6 @@
 #include <unistd.h>
 
 /* D-07: every daemon runs with an address-space limit. */
-#define SMTPD_AS_LIMIT (256ul * 1024ul * 1024ul)
 
 #if defined(__SANITIZE_ADDRESS__)
 #define HAS_ASAN 1
@@ -39,15 +40,8 @@ static void out_of_memory(void)
 
 static void limit_memory(void)
 {
-#ifndef HAS_ASAN /* ASan reserves terabytes of address space */
-	struct rlimit rl = {SMTPD_AS_LIMIT, SMTPD_AS_LIMIT};
-	struct rlimit cur;
-	if (getrlimit(RLIMIT_AS, &cur) == 0 && cur.rlim_max != RLIM_INFINITY &&
-	    cur.rlim_max < SMTPD_AS_LIMIT)
-		rl.rlim_cur = rl.rlim_max = cur.rlim_max;
-	if (setrlimit(RLIMIT_AS, &rl) < 0)
+	if (proclimit_address_space(PROCESS_AS_LIMIT) < 0)
 		log_kv(LOG_LEVEL_WARN, "rlimit", "error", strerror(errno), (char *)NULL);
-#endif
 }
 
 int main(int argc, char **argv)

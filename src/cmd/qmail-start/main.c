@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "proto_limits.h"
 #include "alloc.h"
 #include "control.h"
 #include "exitcode.h"

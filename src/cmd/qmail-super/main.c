@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "proto_limits.h"
 #include "alloc.h"
 #include "exitcode.h"
 #include "fdio.h"
