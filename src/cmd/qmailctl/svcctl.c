@@ -118,6 +118,24 @@ static void sleep_ms(long ms)
 		;
 }
 
+/* Exited: no such process, or only a zombie waiting for its parent. */
+static bool process_gone(pid_t pid)
+{
+	if (kill(pid, 0) < 0 && errno == ESRCH)
+		return true;
+	char path[64];
+	struct sbuf b = SBUF_INIT;
+	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+	bool gone = file_read_all(path, &b, 1024) < 0;
+	if (!gone) {
+		/* "pid (comm) S ...": the state follows the last ')'. */
+		const char *rp = strrchr(sbuf_cstr(&b), ')');
+		gone = rp && rp[1] == ' ' && rp[2] == 'Z';
+	}
+	sbuf_free(&b);
+	return gone;
+}
+
 int ctl_stop(int argc, char **argv)
 {
 	(void)argv;
@@ -128,10 +146,12 @@ int ctl_stop(int argc, char **argv)
 		return 0;
 	if (kill(pid, SIGTERM) < 0 && errno != ESRCH)
 		return ctl_fail(EXIT_TEMP, "cannot signal qmail-super: %s", strerror(errno));
-	for (long waited = 0; waited < STOP_TIMEOUT_MS; waited += 50) {
-		if (super_pid() <= 0)
+	/* The lock goes free a moment before the process is gone: wait for
+	 * both, so "stop" returns only when qmail-super has exited. */
+	for (long waited = 0; waited < STOP_TIMEOUT_MS; waited += 10) {
+		if (super_pid() <= 0 && process_gone(pid))
 			return 0;
-		sleep_ms(50);
+		sleep_ms(10);
 	}
 	return ctl_fail(EXIT_TEMP, "qmail-super (pid %ld) did not exit", (long)pid);
 }
