@@ -63,7 +63,18 @@ def pytest_runtest_call(item):
         signal.signal(signal.SIGALRM, old)
 
 
+def _user_mode_param(item):
+    callspec = getattr(item, "callspec", None)
+    return callspec is not None and "user" in callspec.params.values()
+
+
 def pytest_collection_modifyitems(config, items):
+    # A root-only test is not generated for the ordinary-user instance at all:
+    # privilege separation exists only in root mode, so there is nothing to skip.
+    dropped = [i for i in items if i.get_closest_marker("rootonly") and _user_mode_param(i)]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [i for i in items if i not in dropped]
     for item in items:
         if item.get_closest_marker("rootonly") and not qng.is_root():
             item.add_marker(pytest.mark.skip(reason="needs root: privilege-separated instance"))
