@@ -1,5 +1,5 @@
 /*
- * tlsctl.h: the control channel between qmail-smtpd and its TLS proxy
+ * tlsctl.h: the control channel between qmail-smtpd (or qmail-popup) and its TLS proxy
  * (the per-connection child of qmail-listen that holds the TLS contexts;
  * docs/PROTOCOLS.md "TLS control channel").
  *
