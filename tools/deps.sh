@@ -4,9 +4,9 @@
 # apt-get line to run and fails if something is missing.
 set -u
 mode=${1:-build}
-build_pkgs="gcc make libcdb-dev tinycdb libcrypt-dev libssl-dev libunbound-dev"
+build_pkgs="gcc make libcdb-dev tinycdb libcrypt-dev libssl-dev libunbound-dev openssl"
 test_pkgs="libcmocka-dev python3 python3-pytest swaks clang libclang-rt-14-dev
-  python3-aiosmtpd python3-dnslib python3-spf python3-yaml faketime strace procps fetchmail getmail6 dovecot-imapd"
+  python3-aiosmtpd python3-dnslib python3-spf python3-yaml faketime strace procps fetchmail getmail6"
 pkgs=$build_pkgs
 [ "$mode" = test ] && pkgs="$build_pkgs $test_pkgs"
 
