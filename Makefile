@@ -58,7 +58,7 @@ $(LIBT): $(TLS_OBJ)
 define CMD_RULE
 $(BUILD)/bin/$(1): $(patsubst src/%.c,$(BUILD)/obj/%.o,$(wildcard src/cmd/$(1)/*.c)) $(LIBT) $(LIBM) $(LIBQ)
 	@mkdir -p $(BUILD)/bin
-	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) -o $$@ $$^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) $(CMD_LDFLAGS) -o $$@ $$^ $(LDLIBS)
 endef
 $(foreach c,$(CMDS),$(eval $(call CMD_RULE,$(c))))
 
@@ -115,8 +115,12 @@ crash-build:
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)-crash \
 	  EXTRA_CFLAGS="$(EXTRA_CFLAGS) -DQNG_CRASHPOINTS" all
 
+# Sanitized daemons run without leak detection (src/lib/proclimit.c); the
+# integration run gets more time.
 check-asan: deps-test
-	@$(MAKE) --no-print-directory BUILD=build-asan \
+	@INTEG_TIMEOUT=2400 \
+	$(MAKE) --no-print-directory BUILD=build-asan \
+	  CMD_LDFLAGS="-Wl,--undefined=__asan_default_options" \
 	  EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 	  CFLAGS="-O1 -g" check
 
