@@ -29,14 +29,6 @@
 
 #define POP3D_AS_LIMIT (512ul * 1024ul * 1024ul)
 
-#if defined(__SANITIZE_ADDRESS__)
-#define HAS_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define HAS_ASAN 1
-#endif
-#endif
-
 static void out_of_memory(void)
 {
 	static const char msg[] = "-ERR [SYS/TEMP] out of memory\r\n";

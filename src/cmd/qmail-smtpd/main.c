@@ -23,14 +23,6 @@
 
 /* D-07: every daemon runs with an address-space limit. */
 
-#if defined(__SANITIZE_ADDRESS__)
-#define HAS_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define HAS_ASAN 1
-#endif
-#endif
-
 static void out_of_memory(void)
 {
 	static const char msg[] = "421 4.3.0 out of memory, closing connection\r\n";
