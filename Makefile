@@ -120,7 +120,7 @@ crash-build:
 check-asan: deps-test
 	@INTEG_TIMEOUT=2400 \
 	$(MAKE) --no-print-directory BUILD=build-asan \
-	  CMD_LDFLAGS="-Wl,--undefined=__asan_default_options" \
+	  CMD_LDFLAGS="-Wl,--undefined=proclimit_address_space" \
 	  EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 	  CFLAGS="-O1 -g" check
 
