@@ -162,39 +162,33 @@ bool finish_run(struct send_state *s)
 	return ready_later;
 }
 
+/*
+ * Up to CLEAN_WINDOW requests are in flight at once, so qmail-clean can
+ * remove a whole batch with one directory fsync each (docs/INTERNALS.md).
+ * qmail-clean answers one byte per request, in request order.
+ */
 void finish_send_clean(struct send_state *s)
 {
-	struct msg *m = s->clean.head;
-	if (s->clean_busy || !s->clean_alive || !m || m->retry_at > s->now)
-		return;
-	char req[32];
-	int n = snprintf(req, sizeof req, "%llu", (unsigned long long)m->id);
-	if (fd_write_all(FD_CLEAN_REQ, req, (size_t)n + 1) < 0) {
-		slog("alert: unable to talk to qmail-clean: %s", strerror(errno));
-		s->clean_alive = false;
-		s->stopping = true;
-		s->exit_code = 111;
-		return;
+	while (s->clean_alive && s->clean_sent.n < CLEAN_WINDOW) {
+		struct msg *m = s->clean.head;
+		if (!m || m->retry_at > s->now)
+			return;
+		char req[32];
+		int n = snprintf(req, sizeof req, "%llu", (unsigned long long)m->id);
+		if (fd_write_all(FD_CLEAN_REQ, req, (size_t)n + 1) < 0) {
+			slog("alert: unable to talk to qmail-clean: %s", strerror(errno));
+			s->clean_alive = false;
+			s->stopping = true;
+			s->exit_code = 111;
+			return;
+		}
+		fifo_push(&s->clean_sent, fifo_pop(&s->clean));
 	}
-	s->clean_busy = true;
 }
 
-void finish_read_clean(struct send_state *s)
+static void clean_answer(struct send_state *s, char c)
 {
-	char c;
-	ssize_t r = read(FD_CLEAN_ANS, &c, 1);
-	if (r < 0 && (errno == EINTR || errno == EAGAIN))
-		return;
-	if (r <= 0) {
-		slog("alert: oh no! lost qmail-clean connection! dying...");
-		s->clean_alive = false;
-		s->clean_busy = false;
-		s->stopping = true;
-		s->exit_code = 111;
-		return;
-	}
-	s->clean_busy = false;
-	struct msg *m = fifo_pop(&s->clean);
+	struct msg *m = fifo_pop(&s->clean_sent);
 	if (!m)
 		return;
 	if (c == '+') {
@@ -209,4 +203,21 @@ void finish_read_clean(struct send_state *s)
 	slog("warning: qmail-clean unable to clean up msg %llu", (unsigned long long)m->id);
 	m->retry_at = s->now + FINISH_RETRY_SECS;
 	fifo_push(&s->clean, m);
+}
+
+void finish_read_clean(struct send_state *s)
+{
+	char ans[CLEAN_WINDOW];
+	ssize_t r = read(FD_CLEAN_ANS, ans, sizeof ans);
+	if (r < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (r <= 0) {
+		slog("alert: oh no! lost qmail-clean connection! dying...");
+		s->clean_alive = false;
+		s->stopping = true;
+		s->exit_code = 111;
+		return;
+	}
+	for (ssize_t i = 0; i < r; i++)
+		clean_answer(s, ans[i]);
 }

@@ -108,7 +108,7 @@ static int next_timeout(const struct send_state *s, bool finish_waiting)
 	int64_t wait = s->next_rescan - s->now;
 	if (s->todo.n || (s->finish.n && !finish_waiting))
 		return 0;
-	if (finish_waiting || s->stopping || (s->clean.n && !s->clean_busy))
+	if (finish_waiting || s->stopping || (s->clean.n && s->clean_sent.n < CLEAN_WINDOW))
 		wait = wait < 1 ? wait : 1;
 	for (int ch = 0; ch < CHAN_COUNT && !s->stopping; ch++) {
 		const struct chan_state *c = &s->chan[ch];
@@ -177,7 +177,7 @@ static void run(struct send_state *s, int trigger, const sigset_t *mask)
 	for (;;) {
 		s->now = time(NULL);
 		handle_signals(s);
-		if (s->stopping && ((busy(s) == 0 && !s->clean_busy) || s->now >= s->stop_deadline))
+		if (s->stopping && ((busy(s) == 0 && s->clean_sent.n == 0) || s->now >= s->stop_deadline))
 			return;
 		if (!s->stopping && s->now >= s->next_rescan) {
 			adopt_scan_todo(s);

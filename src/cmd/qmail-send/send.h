@@ -67,6 +67,9 @@ struct msg {
 	struct msg *qnext;    /* todo / finish / clean FIFO */
 };
 
+/* Removal requests in flight to qmail-clean (64 ids fit in one pipe write). */
+#define CLEAN_WINDOW 64
+
 struct fifo {
 	struct msg *head, *tail;
 	size_t n;
@@ -105,9 +108,10 @@ struct send_state {
 	struct msg **table;
 	size_t table_cap, n_msgs;
 	struct fifo todo, finish, clean;
+	struct fifo clean_sent;    /* asked of qmail-clean, answers pending, in order */
 	struct chan_state chan[CHAN_COUNT];
 	uint64_t next_did;
-	bool clean_busy, clean_alive;
+	bool clean_alive;
 	bool rescan_after_clean;   /* a todo/N reused a number still being cleaned */
 	bool stopping;
 	int exit_code;
