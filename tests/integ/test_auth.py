@@ -2,34 +2,18 @@
 
 import base64
 import smtplib
-import ssl
 import subprocess
 import time
 
 import pytest
 
 import qng
-from tls_fixture import TLSListener
-
-
-def ctx():
-    c = ssl.create_default_context()
-    c.check_hostname = False
-    c.verify_mode = ssl.CERT_NONE
-    return c
+from tls_fixture import TLSListener, client_ctx, user_instance
 
 
 @pytest.fixture(scope="module")
 def ainst(session):
-    i = qng.Instance(session, "user")
-    try:
-        i.init()
-        i.start()
-    except BaseException:
-        i.teardown()
-        raise
-    yield i
-    i.teardown()
+    yield from user_instance(session)
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +29,7 @@ def plain(user, pw):
 
 def tls_session(port):
     c = smtplib.SMTP("127.0.0.1", port, timeout=30)
-    c.starttls(context=ctx())
+    c.starttls(context=client_ctx())
     c.ehlo("client.test")
     return c
 

@@ -6,35 +6,17 @@ import smtplib
 import socket
 import ssl
 import subprocess
-import time
 import warnings
 
 import pytest
 
 import qng
-from tls_fixture import TLSListener
-
-
-def client_ctx(**kw):
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    for k, v in kw.items():
-        setattr(ctx, k, v)
-    return ctx
+from tls_fixture import TLSListener, client_ctx, user_instance
 
 
 @pytest.fixture(scope="module")
 def tinst(session):
-    i = qng.Instance(session, "user")
-    try:
-        i.init()
-        i.start()
-    except BaseException:
-        i.teardown()
-        raise
-    yield i
-    i.teardown()
+    yield from user_instance(session)
 
 
 @pytest.fixture(scope="module")

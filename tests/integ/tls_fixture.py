@@ -7,6 +7,7 @@ one uid; the proxy is then only protected by PR_SET_DUMPABLE).
 """
 
 import os
+import ssl
 import signal
 import socket
 import subprocess
@@ -82,3 +83,26 @@ class TLSListener:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(timeout=10)
         time.sleep(0.2)
+
+
+def client_ctx(**kw):
+    """A client context that accepts the instance's self-signed certificate."""
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    for k, v in kw.items():
+        setattr(ctx, k, v)
+    return ctx
+
+
+def user_instance(session):
+    """A started user-mode instance for a module fixture; torn down after."""
+    i = qng.Instance(session, "user")
+    try:
+        i.init()
+        i.start()
+    except BaseException:
+        i.teardown()
+        raise
+    yield i
+    i.teardown()

@@ -18,31 +18,32 @@
 #include "sbuf.h"
 #include "scan.h"
 
-int ctl_fail(int code, const char *fmt, ...)
+/* One line on stderr: prefix, the formatted text, a newline. */
+static void say(const char *prefix, const char *fmt, va_list ap)
 {
-	va_list ap;
 	struct sbuf b = SBUF_INIT;
-	sbuf_append_str(&b, "qmailctl: ");
-	va_start(ap, fmt);
+	sbuf_append_str(&b, prefix);
 	sbuf_vprintf(&b, fmt, ap);
-	va_end(ap);
 	sbuf_append_char(&b, '\n');
 	(void)fd_write_all(2, b.s, b.len);
 	sbuf_free(&b);
+}
+
+int ctl_fail(int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	say("qmailctl: ", fmt, ap);
+	va_end(ap);
 	return code;
 }
 
 void ctl_warn(const char *fmt, ...)
 {
 	va_list ap;
-	struct sbuf b = SBUF_INIT;
-	sbuf_append_str(&b, "qmailctl: warning: ");
 	va_start(ap, fmt);
-	sbuf_vprintf(&b, fmt, ap);
+	say("qmailctl: warning: ", fmt, ap);
 	va_end(ap);
-	sbuf_append_char(&b, '\n');
-	(void)fd_write_all(2, b.s, b.len);
-	sbuf_free(&b);
 }
 
 char *ctl_exe_dir(void)
