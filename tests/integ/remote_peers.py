@@ -12,8 +12,8 @@ import time
 
 import pytest
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, AuthResult
-from dnslib import AAAA, A, CNAME, MX, QTYPE, RCODE, RR, DNSRecord
+from aiosmtpd.smtp import AuthResult
+from dnslib import AAAA, A, CNAME, MX, QTYPE, RCODE, RR
 from dnslib.server import BaseResolver, DNSLogger, DNSServer
 
 

@@ -11,7 +11,7 @@ import warnings
 import pytest
 
 import qng
-from tls_fixture import TLSListener, client_ctx, user_instance
+from tls_fixture import TLSListener, cert_serial, client_ctx, new_cert_pem, user_instance
 
 
 @pytest.fixture(scope="module")
@@ -154,16 +154,6 @@ def test_swaks_tls_on_connect(smtps):
     assert "235 2.7.0" in out and qng.ALICE in out
 
 
-def cert_serial(port, starttls=True):
-    args = ["openssl", "s_client", "-connect", "127.0.0.1:%d" % port]
-    if starttls:
-        args += ["-starttls", "smtp"]
-    p = subprocess.run(args, input=b"", capture_output=True, timeout=30)
-    x = subprocess.run(["openssl", "x509", "-noout", "-serial"], input=p.stdout,
-                       capture_output=True, timeout=30)
-    return x.stdout.strip()
-
-
 def test_certificate_reload(tinst, session):
     lst = TLSListener(tinst, "-S")
     try:
@@ -173,12 +163,7 @@ def test_certificate_reload(tinst, session):
         c = smtplib.SMTP("127.0.0.1", lst.port, timeout=20)
         c.starttls(context=client_ctx())
         c.ehlo("x")
-        d = os.path.join(session.base, "cert-%d" % lst.port)
-        os.makedirs(d)
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days",
-                        "2", "-subj", "/CN=" + qng.ME, "-keyout", d + "/k", "-out", d + "/c"],
-                       check=True, capture_output=True, timeout=60)
-        pem = open(d + "/k", "rb").read() + open(d + "/c", "rb").read()
+        pem = new_cert_pem(os.path.join(session.base, "cert-%d" % lst.port))
         tinst.write_file("control/servercert.pem", pem, 0o600)
         lst.hup()
         qng.wait_until(lambda: cert_serial(lst.port) != before, 15, what="new certificate")

@@ -13,20 +13,13 @@ import os
 import pwd
 import smtplib
 import socket
-import ssl
 import subprocess
 
 import pytest
 
 import qng
 from conftest import MODES
-
-
-def ctx():
-    c = ssl.create_default_context()
-    c.check_hostname = False
-    c.verify_mode = ssl.CERT_NONE
-    return c
+from tls_fixture import cert_serial, client_ctx, new_cert_pem
 
 
 class TLSInstance(qng.Instance):
@@ -89,7 +82,7 @@ def test_submission_starttls_auth_plain_delivers(tinst):
         c.ehlo("client.test")
         assert c.has_extn("starttls")
         assert not c.has_extn("auth"), "D-10: AUTH offered before TLS"
-        c.starttls(context=ctx())
+        c.starttls(context=client_ctx())
         c.ehlo("client.test")
         assert c.sock.version() in ("TLSv1.2", "TLSv1.3")
         assert "PLAIN" in c.esmtp_features["auth"].upper()
@@ -106,7 +99,7 @@ def test_submission_starttls_auth_plain_delivers(tinst):
 
 def test_submission_without_auth_refused(tinst):
     with smtplib.SMTP("127.0.0.1", tinst.sub_port, timeout=30) as c:
-        c.starttls(context=ctx())
+        c.starttls(context=client_ctx())
         c.ehlo("client.test")
         code, _ = c.docmd("MAIL", "FROM:<%s>" % qng.ALICE)
         if code == 250:
@@ -116,7 +109,7 @@ def test_submission_without_auth_refused(tinst):
 
 def test_smtps_auth_login_delivers(tinst):
     tid = qng.test_id()
-    with smtplib.SMTP_SSL("127.0.0.1", tinst.smtps_port, timeout=30, context=ctx()) as c:
+    with smtplib.SMTP_SSL("127.0.0.1", tinst.smtps_port, timeout=30, context=client_ctx()) as c:
         c.ehlo("client.test")
         assert c.sock.version() in ("TLSv1.2", "TLSv1.3")
         assert "LOGIN" in c.esmtp_features["auth"].upper()
@@ -221,10 +214,10 @@ def test_root_roles_from_proc(tinst, svc):
     assert tinst.mode == "root"
     port = {"smtp": tinst.port, "submission": tinst.sub_port, "smtps": tinst.smtps_port}[svc]
     if svc == "smtps":
-        c = smtplib.SMTP_SSL("127.0.0.1", port, timeout=30, context=ctx())
+        c = smtplib.SMTP_SSL("127.0.0.1", port, timeout=30, context=client_ctx())
     else:
         c = smtplib.SMTP("127.0.0.1", port, timeout=30)
-        c.starttls(context=ctx())
+        c.starttls(context=client_ctx())
     try:
         c.ehlo("client.test")
         found = qng.wait_until(
@@ -253,16 +246,6 @@ def test_root_qmaild_cannot_read_secrets(tinst, rel):
 
 # -- certificate reload ----------------------------------------------------
 
-def cert_serial(port, starttls=True):
-    args = ["openssl", "s_client", "-connect", "127.0.0.1:%d" % port]
-    if starttls:
-        args += ["-starttls", "smtp"]
-    p = subprocess.run(args, input=b"", capture_output=True, timeout=30)
-    x = subprocess.run(["openssl", "x509", "-noout", "-serial"], input=p.stdout,
-                       capture_output=True, timeout=30)
-    return x.stdout.strip()
-
-
 @pytest.mark.timeout_s(150)
 def test_reload_new_certificate(tinst, session):
     before = {p: cert_serial(p, p != tinst.smtps_port)
@@ -271,14 +254,9 @@ def test_reload_new_certificate(tinst, session):
         assert v.startswith(b"serial="), before
     # a session open across the reload continues, on the old certificate
     c = smtplib.SMTP("127.0.0.1", tinst.sub_port, timeout=30)
-    c.starttls(context=ctx())
+    c.starttls(context=client_ctx())
     c.ehlo("client.test")
-    d = os.path.join(session.base, "reload-cert-%d" % tinst.port)
-    os.makedirs(d)
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days",
-                    "2", "-subj", "/CN=" + qng.ME, "-keyout", d + "/k", "-out", d + "/c"],
-                   check=True, capture_output=True, timeout=60)
-    pem = open(d + "/k", "rb").read() + open(d + "/c", "rb").read()
+    pem = new_cert_pem(os.path.join(session.base, "reload-cert-%d" % tinst.port))
     old = os.stat(tinst.path("control", "servercert.pem"))
     tinst.write_file("control/servercert.pem", pem, 0o600)
     if qng.is_root():

@@ -106,3 +106,23 @@ def user_instance(session):
         raise
     yield i
     i.teardown()
+
+
+def cert_serial(port, starttls=True):
+    """The serial of the certificate the server on port presents."""
+    args = ["openssl", "s_client", "-connect", "127.0.0.1:%d" % port]
+    if starttls:
+        args += ["-starttls", "smtp"]
+    p = subprocess.run(args, input=b"", capture_output=True, timeout=30)
+    x = subprocess.run(["openssl", "x509", "-noout", "-serial"], input=p.stdout,
+                       capture_output=True, timeout=30)
+    return x.stdout.strip()
+
+
+def new_cert_pem(d):
+    """A fresh self-signed key + certificate for qng.ME, made in directory d."""
+    os.makedirs(d)
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days",
+                    "2", "-subj", "/CN=" + qng.ME, "-keyout", d + "/k", "-out", d + "/c"],
+                   check=True, capture_output=True, timeout=60)
+    return open(d + "/k", "rb").read() + open(d + "/c", "rb").read()
