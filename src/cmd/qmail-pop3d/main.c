@@ -12,6 +12,7 @@
  * qmail-popup, then answers -ERR [SYS/TEMP]); 100 on misuse.
  */
 #include "proclimit.h"
+#include "proto_limits.h"
 #include "alloc.h"
 #include "bio.h"
 #include "exitcode.h"
@@ -24,10 +25,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
-#define POP3D_AS_LIMIT (512ul * 1024ul * 1024ul)
 
 static void out_of_memory(void)
 {
@@ -38,7 +37,7 @@ static void out_of_memory(void)
 
 static void limit_memory(void)
 {
-	(void)proclimit_address_space(POP3D_AS_LIMIT);
+	(void)proclimit_address_space(PROCESS_AS_LIMIT);
 }
 
 static const char *maildir_arg(int argc, char **argv)
