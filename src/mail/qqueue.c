@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -13,28 +14,64 @@
 #include "fdio.h"
 #include "instance.h"
 
-/* Moves fd above 2 so that dup2 onto 0 and 1 cannot clobber it. */
-static int raise_fd(int fd)
+/* Moves fd above 2 so that the dup2 onto 0 and 1 cannot clobber it. */
+static int raise_fd(int *fd)
 {
-	if (fd > 2)
-		return fd;
-	int nfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-	return nfd;
+	if (*fd > 2)
+		return 0;
+	int nfd = fcntl(*fd, F_DUPFD_CLOEXEC, 3);
+	if (nfd < 0)
+		return -1;
+	close(*fd);
+	*fd = nfd;
+	return 0;
 }
 
-/* In the child: message pipe on fd 0, envelope pipe on fd 1, then exec. */
-static void child_exec(const char *prog, int msg_rd, int env_rd)
+/*
+ * posix_spawn (a vfork-style clone, no copy of this process): message pipe
+ * on fd 0, envelope pipe on fd 1, SIGPIPE back to default.  A program
+ * that cannot be executed behaves like one that exited QQ_CONFIG_ERROR
+ * (q->pid 0, q->spawn_code), as with fork + exec; -1 only when no
+ * process could be made.
+ */
+static int spawn(struct qqueue *q, const char *prog, int msg_rd, int env_rd)
 {
-	msg_rd = raise_fd(msg_rd);
-	env_rd = raise_fd(env_rd);
-	if (msg_rd < 0 || env_rd < 0)
-		_exit(QQ_BUG);
-	if (dup2(msg_rd, 0) < 0 || dup2(env_rd, 1) < 0)
-		_exit(QQ_BUG);
-	signal(SIGPIPE, SIG_DFL);
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	sigset_t dfl;
 	char *argv[2] = { (char *)prog, NULL };
-	execv(prog, argv);
-	_exit(QQ_CONFIG_ERROR);
+	extern char **environ;
+	if (raise_fd(&msg_rd) < 0 || raise_fd(&env_rd) < 0)
+		return -1;
+	sigemptyset(&dfl);
+	sigaddset(&dfl, SIGPIPE);
+	if (posix_spawn_file_actions_init(&fa) != 0)
+		return -1;
+	if (posix_spawnattr_init(&at) != 0) {
+		posix_spawn_file_actions_destroy(&fa);
+		return -1;
+	}
+	int rc = posix_spawn_file_actions_adddup2(&fa, msg_rd, 0);
+	if (rc == 0)
+		rc = posix_spawn_file_actions_adddup2(&fa, env_rd, 1);
+	if (rc == 0)
+		rc = posix_spawnattr_setsigdefault(&at, &dfl);
+	if (rc == 0)
+		rc = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGDEF);
+	pid_t pid = -1;
+	if (rc == 0)
+		rc = posix_spawn(&pid, prog, &fa, &at, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&at);
+	close(msg_rd);
+	close(env_rd);
+	if (rc == EAGAIN || rc == ENOMEM) {
+		errno = rc;
+		return -1;
+	}
+	q->pid = rc == 0 ? pid : 0;
+	q->spawn_code = rc == 0 ? QQ_OK : QQ_CONFIG_ERROR;
+	return 0;
 }
 
 static void close_pair(int p[2])
@@ -64,21 +101,16 @@ int qqueue_start(struct qqueue *q)
 		errno = saved;
 		return -1;
 	}
-	pid_t pid = fork();
-	if (pid < 0) {
+	if (spawn(q, prog, mp[0], ep[0]) < 0) {
 		int saved = errno;
-		close_pair(mp);
-		close_pair(ep);
+		close(mp[1]);
+		close(ep[1]);
 		free(prog);
+		q->pid = -1;
 		errno = saved;
 		return -1;
 	}
-	if (pid == 0)
-		child_exec(prog, mp[0], ep[0]);
 	free(prog);
-	close(mp[0]);
-	close(ep[0]);
-	q->pid = pid;
 	q->msg_fd = mp[1];
 	q->env_fd = ep[1];
 	return 0;
@@ -148,7 +180,7 @@ int qqueue_finish(struct qqueue *q, const char *sender, const struct strlist *rc
 	if (close(q->env_fd) < 0)
 		q->write_failed = 1;
 	q->env_fd = -1;
-	int code = wait_child(q->pid);
+	int code = q->pid > 0 ? wait_child(q->pid) : q->spawn_code;
 	q->pid = -1;
 	/* A message that did not reach qmail-queue whole is never "queued". */
 	if (code == QQ_OK && q->write_failed)

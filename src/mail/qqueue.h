@@ -21,7 +21,8 @@
 #include "control.h"
 
 struct qqueue {
-	pid_t pid;
+	pid_t pid;      /* 0: the program could not be run, see spawn_code */
+	int spawn_code;
 	int msg_fd;     /* write end of the message pipe */
 	int env_fd;     /* write end of the envelope pipe */
 	int write_failed;

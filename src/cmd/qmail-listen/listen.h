@@ -13,6 +13,10 @@
  * listen_proxy.c the proxy's relay between TLS and the program's plaintext.
  * listen_auth.c  password checks for the program (checkpassword) and the
  *                per-IP failure budget shared by all connections (D-11).
+ * listen_spawn.c the fast path: environment prepared in the loop, program
+ *                started with vfork + execve; on a STARTTLS service the
+ *                proxy is forked only when the program asks for TLS
+ *                (listen_tls_request).
  */
 #ifndef QNG_LISTEN_H
 #define QNG_LISTEN_H
@@ -22,6 +26,8 @@
 #include <stddef.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+
+#include "envlist.h"
 
 #define LISTEN_FDS_MAX 2
 
@@ -65,11 +71,31 @@ void listen_child_run(const struct listen_opts *o, int sock,
                       const struct endpoint *local, const struct endpoint *remote)
 	__attribute__((noreturn));
 int listen_drop_privileges(uid_t uid, gid_t gid);
+void listen_reset_signals(void);
+
+/* listen_spawn.c: whether the fast path applies (no -h, not implicit TLS,
+ * an absolute program path); the environment for one connection (1: go
+ * on, 0: the rules deny, -1: the rules are unreadable; both logged); the
+ * program started on sock, with ctl (or -1) as its TLSCTL_FD. */
+bool listen_can_spawn(const struct listen_opts *o);
+int listen_prepare(const struct listen_opts *o, const struct endpoint *local,
+                   const struct endpoint *remote, struct envlist *env);
+pid_t listen_spawn(const struct listen_opts *o, int sock, int ctl, char **envp);
 
 /* listen_tls.c: load (again) the contexts; fork the proxy, which never
  * returns; in the program's child *sock may change (implicit TLS). */
 void listen_tls_load(const struct listen_opts *o);
 void listen_tls_fork(const struct listen_opts *o, int *sock, const char *ip);
+/* STARTTLS on the fast path: whether a control channel is offered (a
+ * STARTTLS service with certificates loaded); and the loop's side of one
+ * channel when it is readable: a proxy forked for "S" (its pid; the
+ * channel is handed to it and closed here), 0 when the channel stays open
+ * (an "A" answered, noise ignored), -1 when it was closed (the program
+ * ended, or the fork failed).  close_loop(arg, keep) runs in the proxy and
+ * closes every descriptor of the loop except keep. */
+bool listen_tls_lazy(const struct listen_opts *o);
+pid_t listen_tls_request(const struct listen_opts *o, int ctl, const char *ip,
+                         void (*close_loop)(void *arg, int keep), void *arg);
 
 /* listen_proxy.c: relays until either side ends; -1 after a TLS error. */
 struct tls_conn;

@@ -122,7 +122,7 @@ int listen_drop_privileges(uid_t uid, gid_t gid)
 	return 0;
 }
 
-static void reset_signals(void)
+void listen_reset_signals(void)
 {
 	sigset_t none;
 	sigemptyset(&none);
@@ -138,7 +138,7 @@ void listen_child_run(const struct listen_opts *o, int sock, const struct endpoi
                       const struct endpoint *remote)
 {
 	char host[NI_MAXHOST];
-	reset_signals();
+	listen_reset_signals();
 	set_tcp_env(o, sock, local, remote, host, sizeof host);
 	apply_rules(o, remote, host);
 	listen_tls_fork(o, &sock, remote->ip);

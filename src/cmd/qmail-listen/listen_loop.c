@@ -19,6 +19,7 @@ static const char busy_reply[] = "421 4.7.0 too many connections\r\n";
 struct child {
 	pid_t pid;
 	char ip[64];
+	int ctl;                /* the loop's end of a lazy TLS channel, or -1 */
 };
 
 struct loop {
@@ -26,6 +27,10 @@ struct loop {
 	struct child *kids;     /* max_conn slots; pid 0 = free */
 	size_t n_kids;
 	bool stopping;
+	const int *fds;         /* the listening sockets */
+	size_t n_fds;
+	int sfd;                /* signalfd */
+	struct pollfd *p;       /* n_fds + 1 + max_conn */
 };
 
 static size_t count_ip(const struct loop *l, const char *ip)
@@ -42,11 +47,12 @@ static void log_status(const struct loop *l)
 	fprintf(stderr, "tcpserver: status: %zu/%zu\n", l->n_kids, l->o->max_conn);
 }
 
-static void add_child(struct loop *l, pid_t pid, const char *ip)
+static void add_child(struct loop *l, pid_t pid, const char *ip, int ctl)
 {
 	for (size_t i = 0; i < l->o->max_conn; i++) {
 		if (l->kids[i].pid == 0) {
 			l->kids[i].pid = pid;
+			l->kids[i].ctl = ctl;
 			snprintf(l->kids[i].ip, sizeof l->kids[i].ip, "%s", ip);
 			l->n_kids++;
 			return;
@@ -62,6 +68,9 @@ static void reap(struct loop *l)
 		for (size_t i = 0; i < l->o->max_conn; i++) {
 			if (l->kids[i].pid == pid) {
 				l->kids[i].pid = 0;
+				if (l->kids[i].ctl >= 0)
+					close(l->kids[i].ctl);
+				l->kids[i].ctl = -1;
 				l->n_kids--;
 				break;
 			}
@@ -81,11 +90,79 @@ static void refuse_busy(int sock, const struct endpoint *remote, size_t total, s
 	close(sock);
 }
 
-/*
- * One accepted connection.  The child sets up the environment and, on a
- * TLS service, forks the TLS proxy beside the program (listen_tls.c).
- */
-static void serve_connection(struct loop *l, int sock, const int *fds, size_t n_fds)
+/* In a lazy TLS proxy: every descriptor of the loop except its channel. */
+static void close_loop_fds(void *arg, int keep)
+{
+	struct loop *l = arg;
+	for (size_t i = 0; i < l->n_fds; i++)
+		close(l->fds[i]);
+	close(l->sfd);
+	for (size_t i = 0; i < l->o->max_conn; i++)
+		if (l->kids[i].ctl >= 0 && l->kids[i].ctl != keep)
+			close(l->kids[i].ctl);
+}
+
+/* The fast path (listen_spawn.c): no fork of this process per connection;
+ * a STARTTLS service gets a control channel whose end the loop keeps. */
+static void spawn_connection(struct loop *l, int sock, const struct endpoint *local,
+                             const struct endpoint *remote)
+{
+	struct envlist env;
+	int ctl[2] = {-1, -1};
+	int rc = listen_prepare(l->o, local, remote, &env);
+	if (rc > 0 && listen_tls_lazy(l->o)) {
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0) {
+			fprintf(stderr, "tcpserver: warning: socketpair: %s\n", strerror(errno));
+			rc = -1;
+		} else if (envlist_set(&env, "TLSCTLFD", "5") < 0 ||
+		           envlist_set(&env, "TLSMODE", "starttls") < 0) {
+			rc = -1;
+		}
+	}
+	pid_t pid = rc > 0 ? listen_spawn(l->o, sock, ctl[1], envlist_vec(&env)) : -1;
+	envlist_free(&env);
+	close(sock);
+	if (ctl[1] >= 0)
+		close(ctl[1]);
+	if (pid < 0) {
+		if (rc > 0)
+			fprintf(stderr, "tcpserver: warning: unable to fork: %s\n", strerror(errno));
+		if (ctl[0] >= 0)
+			close(ctl[0]);
+		return;
+	}
+	add_child(l, pid, remote->ip, ctl[0]);
+	fprintf(stderr, "tcpserver: pid %ld from %s\n", (long)pid, remote->ip);
+	fprintf(stderr, "tcpserver: ok %ld %s:%s:%s :%s:%s\n", (long)pid,
+	        l->o->local_name ? l->o->local_name : "", local->ip, local->port, remote->ip,
+	        remote->port);
+	log_status(l);
+}
+
+/* The general path (-h, implicit TLS): a child of this process sets up
+ * the environment and, on a TLS service, forks the TLS proxy beside the
+ * program (listen_child.c, listen_tls.c). */
+static void fork_connection(struct loop *l, int sock, const struct endpoint *local,
+                            const struct endpoint *remote)
+{
+	pid_t pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, "tcpserver: warning: unable to fork: %s\n", strerror(errno));
+		close(sock);
+		return;
+	}
+	if (pid == 0) {
+		close_loop_fds(l, -1);
+		listen_child_run(l->o, sock, local, remote);
+	}
+	close(sock);
+	add_child(l, pid, remote->ip, -1);
+	fprintf(stderr, "tcpserver: pid %ld from %s\n", (long)pid, remote->ip);
+	log_status(l);
+}
+
+/* One accepted connection: the limits (D-21), then one of the paths. */
+static void serve_connection(struct loop *l, int sock)
 {
 	struct sockaddr_storage ls, rs;
 	socklen_t ll = sizeof ls, rl = sizeof rs;
@@ -110,24 +187,23 @@ static void serve_connection(struct loop *l, int sock, const int *fds, size_t n_
 		refuse_busy(sock, &remote, l->n_kids, per_ip);
 		return;
 	}
-	pid_t pid = fork();
-	if (pid < 0) {
-		fprintf(stderr, "tcpserver: warning: unable to fork: %s\n", strerror(errno));
-		close(sock);
-		return;
-	}
-	if (pid == 0) {
-		for (size_t i = 0; i < n_fds; i++)
-			close(fds[i]);
-		listen_child_run(l->o, sock, &local, &remote);
-	}
-	close(sock);
-	add_child(l, pid, remote.ip);
-	fprintf(stderr, "tcpserver: pid %ld from %s\n", (long)pid, remote.ip);
-	log_status(l);
+	if (listen_can_spawn(l->o))
+		spawn_connection(l, sock, &local, &remote);
+	else
+		fork_connection(l, sock, &local, &remote);
 }
 
-static void accept_all(struct loop *l, const int *fds, size_t n_fds, int lfd)
+/* A lazy TLS channel is readable: a STARTTLS request, or the program ended. */
+static void serve_channel(struct loop *l, struct child *k)
+{
+	pid_t pid = listen_tls_request(l->o, k->ctl, k->ip, close_loop_fds, l);
+	if (pid != 0)
+		k->ctl = -1;
+	if (pid > 0)
+		fprintf(stderr, "tcpserver: tls proxy %ld for %ld\n", (long)pid, (long)k->pid);
+}
+
+static void accept_all(struct loop *l, int lfd)
 {
 	for (;;) {
 		int sock = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
@@ -140,7 +216,7 @@ static void accept_all(struct loop *l, const int *fds, size_t n_fds, int lfd)
 				usleep(100000);
 			return;
 		}
-		serve_connection(l, sock, fds, n_fds);
+		serve_connection(l, sock);
 	}
 }
 
@@ -172,32 +248,62 @@ static int setup_signals(void)
 	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
-int listen_loop(const struct listen_opts *o, const int *fds, size_t n_fds)
+/* The poll set: listening sockets, the signalfd, the open TLS channels. */
+static size_t fill_poll(struct loop *l, struct child **who)
 {
-	struct loop l = { o, xcalloc(o->max_conn, sizeof(struct child)), 0, false };
-	int sfd = setup_signals();
-	if (sfd < 0)
-		return -1;
-	struct pollfd p[LISTEN_FDS_MAX + 1];
-	while (!l.stopping) {
-		for (size_t i = 0; i < n_fds; i++)
-			p[i] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
-		p[n_fds] = (struct pollfd){ .fd = sfd, .events = POLLIN };
-		int rc = poll(p, n_fds + 1, -1);
+	size_t n = 0;
+	for (size_t i = 0; i < l->n_fds; i++)
+		l->p[n++] = (struct pollfd){ .fd = l->fds[i], .events = POLLIN };
+	l->p[n++] = (struct pollfd){ .fd = l->sfd, .events = POLLIN };
+	for (size_t i = 0; i < l->o->max_conn; i++) {
+		if (l->kids[i].pid > 0 && l->kids[i].ctl >= 0) {
+			who[n] = &l->kids[i];
+			l->p[n++] = (struct pollfd){ .fd = l->kids[i].ctl, .events = POLLIN };
+		}
+	}
+	return n;
+}
+
+static int run(struct loop *l, struct child **who)
+{
+	while (!l->stopping) {
+		size_t n = fill_poll(l, who);
+		int rc = poll(l->p, n, -1);
 		if (rc < 0 && errno != EINTR)
 			return -1;
 		if (rc <= 0)
 			continue;
-		if (p[n_fds].revents)
-			handle_signals(&l, sfd);
-		for (size_t i = 0; i < n_fds && !l.stopping; i++)
-			if (p[i].revents)
-				accept_all(&l, fds, n_fds, fds[i]);
+		if (l->p[l->n_fds].revents)
+			handle_signals(l, l->sfd);
+		for (size_t i = l->n_fds + 1; i < n; i++)
+			if (l->p[i].revents && who[i]->ctl == l->p[i].fd)
+				serve_channel(l, who[i]);
+		for (size_t i = 0; i < l->n_fds && !l->stopping; i++)
+			if (l->p[i].revents)
+				accept_all(l, l->fds[i]);
 	}
+	return 0;
+}
+
+int listen_loop(const struct listen_opts *o, const int *fds, size_t n_fds)
+{
+	struct loop l = { o, xcalloc(o->max_conn, sizeof(struct child)), 0, false, fds, n_fds,
+	                  -1, NULL };
+	size_t slots = n_fds + 1 + o->max_conn;
+	for (size_t i = 0; i < o->max_conn; i++)
+		l.kids[i].ctl = -1;
+	l.p = xcalloc(slots, sizeof *l.p);
+	struct child **who = xcalloc(slots, sizeof *who);
+	l.sfd = setup_signals();
+	if (l.sfd < 0)
+		return -1;
+	int rc = run(&l, who);
 	for (size_t i = 0; i < n_fds; i++)
 		close(fds[i]);
 	fprintf(stderr, "tcpserver: exiting; %zu connections continue\n", l.n_kids);
 	free(l.kids);
-	close(sfd);
-	return 0;
+	free(l.p);
+	free(who);
+	close(l.sfd);
+	return rc;
 }

@@ -205,3 +205,51 @@ void listen_tls_fork(const struct listen_opts *o, int *sock, const char *ip)
 	}
 	run_proxy(o, pid, ctl[0], *sock, plain[0], ip);
 }
+
+bool listen_tls_lazy(const struct listen_opts *o)
+{
+	return o->tls_mode == LISTEN_TLS_STARTTLS && server != NULL;
+}
+
+/* In the new proxy: the loop's descriptors go, the channel stays. */
+static void start_lazy_proxy(const struct listen_opts *o, int ctl, const int fds[2],
+                             const char *ip, void (*close_loop)(void *, int), void *arg)
+{
+	close_loop(arg, ctl);
+	listen_reset_signals();
+	become_proxy(o);
+	int rc = serve_tls(ctl, fds[0], fds[1], ip);
+	close(ctl);
+	tls_server_free(server);
+	_exit(rc == 0 ? EXIT_OK_CODE : EXIT_TEMP);
+}
+
+pid_t listen_tls_request(const struct listen_opts *o, int ctl, const char *ip,
+                         void (*close_loop)(void *arg, int keep), void *arg)
+{
+	char msg[TLSCTL_MSG_MAX];
+	int fds[2];
+	size_t n_fds = 0;
+	ssize_t n = tlsctl_recv(ctl, msg, sizeof msg, fds, 2, &n_fds, 0);
+	if (n < 0 && (errno == ETIMEDOUT || errno == EAGAIN || errno == EINTR))
+		return 0;
+	pid_t pid = 0;
+	if (n <= 0) {
+		pid = -1; /* the program ended without TLS */
+	} else if (n == 1 && msg[0] == 'S' && n_fds == 2) {
+		pid = fork();
+		if (pid == 0)
+			start_lazy_proxy(o, ctl, fds, ip, close_loop, arg);
+		if (pid < 0)
+			fprintf(stderr, "tcpserver: warning: unable to fork the TLS proxy: %s\n",
+			        strerror(errno));
+	} else {
+		/* D-10: no password checks before TLS. */
+		(void)send(ctl, "A2", 2, MSG_DONTWAIT | MSG_NOSIGNAL);
+	}
+	for (size_t i = 0; i < n_fds; i++)
+		close(fds[i]);
+	if (pid != 0)
+		close(ctl);
+	return pid;
+}
