@@ -4,6 +4,9 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdbool.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -13,6 +16,7 @@
 #include "exitcode.h"
 #include "fdio.h"
 #include "instance.h"
+#include "tlsctl.h"
 
 /* Moves fd above 2 so that the dup2 onto 0 and 1 cannot clobber it. */
 static int raise_fd(int *fd)
@@ -74,6 +78,60 @@ static int spawn(struct qqueue *q, const char *prog, int msg_rd, int env_rd)
 	return 0;
 }
 
+/*
+ * The queue daemon (src/cmd/qmail-queue/qq_daemon.h) when QMAILQUEUE is not
+ * set and its socket answers at once: no process is made here at all.
+ * Any failure before the request is sent falls back to running the program.
+ */
+static int try_daemon(struct qqueue *q, int msg_rd, int env_rd)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char *path = instance_path(QQUEUE_DAEMON_SOCKET);
+	size_t len = strlen(path);
+	int s = -1;
+	if (len < sizeof sa.sun_path) {
+		memcpy(sa.sun_path, path, len + 1);
+		s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	}
+	free(path);
+	/* Non-blocking: a full backlog (EAGAIN) means "run the program". */
+	if (s < 0 || connect(s, (struct sockaddr *)&sa, sizeof sa) < 0 ||
+	    fd_set_nonblock(s, 0) < 0) {
+		if (s >= 0)
+			close(s);
+		return -1;
+	}
+	char msg[1 + 64] = "Q";
+	size_t n = 1;
+#ifdef QNG_CRASHPOINTS
+	const char *crash = getenv("QNG_CRASH");
+	if (crash && strlen(crash) < sizeof msg - 1) {
+		memcpy(msg + 1, crash, strlen(crash));
+		n += strlen(crash);
+	}
+#endif
+	int fds[2] = { msg_rd, env_rd };
+	if (tlsctl_send(s, msg, n, fds, 2) < 0) {
+		close(s);
+		return -1;
+	}
+	close(msg_rd);
+	close(env_rd);
+	q->pid = 0;
+	q->daemon_fd = s;
+	return 0;
+}
+
+static int daemon_status(int fd)
+{
+	unsigned char b;
+	ssize_t n;
+	while ((n = recv(fd, &b, 1, 0)) < 0 && errno == EINTR)
+		;
+	close(fd);
+	return n == 1 ? b : QQ_BUG;
+}
+
 static void close_pair(int p[2])
 {
 	close(p[0]);
@@ -84,7 +142,7 @@ int qqueue_start(struct qqueue *q)
 {
 	memset(q, 0, sizeof *q);
 	q->pid = -1;
-	q->msg_fd = q->env_fd = -1;
+	q->msg_fd = q->env_fd = q->daemon_fd = -1;
 	signal(SIGPIPE, SIG_IGN);
 
 	const char *env = getenv("QMAILQUEUE");
@@ -101,7 +159,8 @@ int qqueue_start(struct qqueue *q)
 		errno = saved;
 		return -1;
 	}
-	if (spawn(q, prog, mp[0], ep[0]) < 0) {
+	bool use_daemon = !(env && *env);
+	if ((!use_daemon || try_daemon(q, mp[0], ep[0]) < 0) && spawn(q, prog, mp[0], ep[0]) < 0) {
 		int saved = errno;
 		close(mp[1]);
 		close(ep[1]);
@@ -180,7 +239,9 @@ int qqueue_finish(struct qqueue *q, const char *sender, const struct strlist *rc
 	if (close(q->env_fd) < 0)
 		q->write_failed = 1;
 	q->env_fd = -1;
-	int code = q->pid > 0 ? wait_child(q->pid) : q->spawn_code;
+	int code = q->daemon_fd >= 0 ? daemon_status(q->daemon_fd)
+	           : q->pid > 0 ? wait_child(q->pid) : q->spawn_code;
+	q->daemon_fd = -1;
 	q->pid = -1;
 	/* A message that did not reach qmail-queue whole is never "queued". */
 	if (code == QQ_OK && q->write_failed)
@@ -195,6 +256,9 @@ void qqueue_abort(struct qqueue *q)
 	if (q->env_fd >= 0)
 		close(q->env_fd);
 	q->msg_fd = q->env_fd = -1;
+	if (q->daemon_fd >= 0)
+		close(q->daemon_fd); /* the worker reads EOF and queues nothing */
+	q->daemon_fd = -1;
 	if (q->pid > 0) {
 		kill(q->pid, SIGKILL);
 		(void)wait_child(q->pid);

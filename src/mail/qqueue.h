@@ -20,9 +20,13 @@
 
 #include "control.h"
 
+/* The queue daemon's socket, relative to the instance (qmail-queue -d). */
+#define QQUEUE_DAEMON_SOCKET "run/queue/qmail-queue.sock"
+
 struct qqueue {
-	pid_t pid;      /* 0: the program could not be run, see spawn_code */
-	int spawn_code;
+	pid_t pid;      /* 0: no child of ours (daemon_fd, or spawn_code) */
+	int spawn_code; /* the program could not be run: its would-be exit code */
+	int daemon_fd;  /* the queue daemon's connection, or -1 */
 	int msg_fd;     /* write end of the message pipe */
 	int env_fd;     /* write end of the envelope pipe */
 	int write_failed;

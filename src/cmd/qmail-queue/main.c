@@ -6,11 +6,15 @@
  * only when every file and directory involved is durable.  Installed
  * setuid qmailq in root mode, so it trusts nothing in its environment:
  * the instance is the one its own executable lives in.
+ *
+ * With -d it is the queue daemon instead (qq_daemon.h): the same steps in
+ * a forked worker per message, without an exec.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,12 +29,13 @@
 #include "exitcode.h"
 #include "instance.h"
 #include "proto_limits.h"
+#include "qq_daemon.h"
 #include "qq_write.h"
 
 #define QQ_TIMEOUT_SECS 86400
 #define QQ_SLACK (1024u * 1024u)   /* room for header lines added on the way */
 
-static void die(int code)
+void qq_die(int code)
 {
 	qq_write_cleanup();
 	_exit(code);
@@ -39,12 +44,12 @@ static void die(int code)
 static void on_alarm(int sig)
 {
 	(void)sig;
-	die(QQ_TIMEOUT);
+	qq_die(QQ_TIMEOUT);
 }
 
 static void on_nomem(void)
 {
-	die(QQ_NOMEM);
+	qq_die(QQ_NOMEM);
 }
 
 /* "/x/bin/qmail-queue" -> "/x": the instance this copy was installed in. */
@@ -67,7 +72,7 @@ static int home_from_exe(void)
 	return 0;
 }
 
-static void setup_process(void)
+static void setup_process(bool want_closefrom)
 {
 	alloc_set_fatal(on_nomem);
 	signal(SIGPIPE, SIG_IGN);
@@ -76,11 +81,12 @@ static void setup_process(void)
 	umask(0);
 	(void)proclimit_address_space(PROCESS_AS_LIMIT);
 	/* Only fds 0, 1 and 2 are ours; nothing else may leak into the queue. */
-	closefrom(3);
+	if (want_closefrom)
+		closefrom(3);
 	bool is_setuid = getuid() != geteuid() || getgid() != getegid();
 	if (is_setuid) {
 		if (home_from_exe() < 0)
-			die(QQ_CONFIG_ERROR);
+			qq_die(QQ_CONFIG_ERROR);
 	} else {
 		instance_set_home(instance_home());
 	}
@@ -100,39 +106,53 @@ static uint64_t message_cap(void)
 	return databytes + QQ_SLACK;
 }
 
-int main(void)
+/* One message from fds 0 and 1, for the submitter uid; an exit code. */
+int qq_queue_one(uid_t uid)
 {
-	setup_process();
 	uint64_t cap = message_cap();
 	char *qdir = instance_path("queue");
-	if (chdir(qdir) < 0)
-		die(61);
+	int rc = chdir(qdir);
 	free(qdir);
-
+	if (rc < 0)
+		return 61;
 	time_t now = time(NULL);
 	pid_t pid = getpid();
-	uid_t uid = getuid();
 	struct sbuf recv = SBUF_INIT;
 	qq_write_received(&recv, pid, uid, now);
-
 	int code = qq_write_message(0, recv.s, recv.len, cap);
+	sbuf_free(&recv);
 	if (code != QQ_OK)
-		die(code);
+		return code;
 	crashpoint("queue-after-mess-write");
 	code = qq_write_commit_message();
 	if (code != QQ_OK)
-		die(code);
+		return code;
 	crashpoint("queue-after-mess-rename");
 	code = qq_write_envelope(1, (uint64_t)now, uid, (uint64_t)pid);
 	if (code != QQ_OK)
-		die(code);
+		return code;
 	crashpoint("queue-after-env-write");
 	code = qq_write_link_todo();
 	if (code != QQ_OK)
-		die(code);
+		return code;
 	qq_write_trigger();
 	crashpoint("queue-before-exit");
-	sbuf_free(&recv);
 	return QQ_OK;
 }
 
+int main(int argc, char **argv)
+{
+	/* "qmail-queue -d": the queue daemon (qq_daemon.c), started by
+	 * qmail-start as the queue's own account, never through setuid. */
+	bool is_daemon = argc > 1 && strcmp(argv[1], "-d") == 0;
+	setup_process(!is_daemon);
+	if (is_daemon) {
+		if (getuid() != geteuid() || getgid() != getegid())
+			qq_die(QQ_CONFIG_ERROR);
+		return qq_daemon_run();
+	}
+	int code = qq_queue_one(getuid());
+	if (code != QQ_OK)
+		qq_die(code);
+	return QQ_OK;
+}

@@ -4,6 +4,9 @@
  * "qmail-start"), each under its own uid in root mode.  Forwards TERM,
  * HUP and ALRM to qmail-send and exits when qmail-send exits, after the
  * others have followed (they see end of file on their request pipes).
+ * It also starts the queue daemon, "qmail-queue -d" as the queue's account
+ * (qq_daemon.h), after making run/queue/ for its socket; the daemon is sent TERM
+ * when qmail-send has exited, and finishes the messages it is writing.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,7 +31,7 @@
 #define FD_PARK 20
 
 enum { P_LREQ, P_LREP, P_RREQ, P_RREP, P_CREQ, P_CANS };
-enum { C_SEND, C_LSPAWN, C_RSPAWN, C_CLEAN, C_COUNT };
+enum { C_SEND, C_LSPAWN, C_RSPAWN, C_CLEAN, C_QUEUED, C_COUNT };
 
 struct child_spec {
 	const char *prog;
@@ -47,6 +51,7 @@ static const struct child_spec specs[C_COUNT] = {
 	[C_RSPAWN] = { "qmail-rspawn", 1, ROLE_REMOTE, 2, { { P_RREQ, 0 }, { P_RREP, 1 } },
 		       { 0, 1 } },
 	[C_CLEAN] = { "qmail-clean", 1, ROLE_QUEUE, 2, { { P_CREQ, 0 }, { P_CANS, 1 } }, { 0, 1 } },
+	[C_QUEUED] = { "qmail-queue", 1, ROLE_QUEUE, 0, { { 0, 0 } }, { 0 } },
 };
 
 static int pipes[N_PIPES][2];
@@ -104,6 +109,21 @@ static void child_exec(const struct child_spec *sp, const char *arg)
 	fail(path);
 }
 
+/* run/queue/: the queue daemon's socket; its account owns the directory
+ * (root mode), nothing else in run/. */
+static void make_run_dir(void)
+{
+	struct role_id r;
+	if ((mkdir("run", 0755) < 0 && errno != EEXIST) ||
+	    (mkdir("run/queue", 0755) < 0 && errno != EEXIST))
+		fprintf(stderr, "qmail-start: warning: unable to create run/queue: %s\n",
+		        strerror(errno));
+	if (getuid() == 0 && instance_is_root_mode() && instance_role(ROLE_QUEUE, &r) == 0 &&
+	    chown("run/queue", r.uid, r.gid) < 0)
+		fprintf(stderr, "qmail-start: warning: unable to chown run/queue: %s\n",
+		        strerror(errno));
+}
+
 static char *default_delivery(int argc, char **argv)
 {
 	if (argc > 1 && argv[1][0])
@@ -121,7 +141,7 @@ static void start_children(const char *deliv)
 		if (pid < 0)
 			fail("unable to fork");
 		if (pid == 0)
-			child_exec(&specs[c], c == C_LSPAWN ? deliv : NULL);
+			child_exec(&specs[c], c == C_LSPAWN ? deliv : c == C_QUEUED ? "-d" : NULL);
 		pids[c] = pid;
 	}
 	for (int i = 0; i < N_PIPES; i++) {
@@ -140,6 +160,9 @@ static int reap(int block)
 		if (pids[c] != pid)
 			continue;
 		pids[c] = 0;
+		if (c == C_QUEUED)
+			fprintf(stderr, "qmail-start: warning: the queue daemon exited (status %d); "
+			        "qmail-queue is run per message instead\n", status);
 		if (c == C_SEND)
 			return WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_TEMP;
 	}
@@ -158,6 +181,8 @@ static int others_running(void)
 static void wind_down(void)
 {
 	time_t deadline = time(NULL) + CHILD_WAIT_SECS;
+	if (pids[C_QUEUED] > 0)
+		kill(pids[C_QUEUED], SIGTERM);
 	while (others_running() && time(NULL) < deadline) {
 		if (reap(0) == -1)
 			usleep(100000);
@@ -185,6 +210,7 @@ int main(int argc, char **argv)
 	sigaction(SIGALRM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	make_run_dir();
 	start_children(deliv);
 	free(deliv);
 	int code;
