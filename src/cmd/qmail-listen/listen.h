@@ -27,6 +27,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include "control.h"
 #include "envlist.h"
 
 #define LISTEN_FDS_MAX 2
@@ -48,6 +49,7 @@ struct listen_opts {
 	const char *port;
 	char **argv;              /* program and its arguments */
 	enum listen_tls_mode tls_mode;
+	bool want_zygote;         /* -z: the program is started once (zygote.h) */
 	bool has_tls_uid;         /* -U: the TLS proxy's account */
 	uid_t tls_uid;
 	gid_t tls_gid;
@@ -79,8 +81,23 @@ void listen_reset_signals(void);
  * program started on sock, with ctl (or -1) as its TLSCTL_FD. */
 bool listen_can_spawn(const struct listen_opts *o);
 int listen_prepare(const struct listen_opts *o, const struct endpoint *local,
-                   const struct endpoint *remote, struct envlist *env);
-pid_t listen_spawn(const struct listen_opts *o, int sock, int ctl, char **envp);
+                   const struct endpoint *remote, struct strlist *assign);
+void listen_assign_tls(struct strlist *assign);
+pid_t listen_spawn(const struct listen_opts *o, int sock, int ctl, const struct strlist *assign);
+
+/* listen_zygote.c (-z): the program started once as a zygote (zygote.h)
+ * that forks per connection.  start: (re)start it if needed, 0 when it is
+ * ready; conn: one connection, the session's pid (> 0), -1 when it was not
+ * passed (the caller falls back to listen_spawn) or -2 when its fate is
+ * unknown (the caller closes it); channel readable: "E" reports are passed to
+ * on_end(arg, pid, status); the zygote's own exit is noted by
+ * listen_zygote_reaped. */
+int listen_zygote_start(const struct listen_opts *o);
+pid_t listen_zygote_conn(int sock, int ctl, const struct strlist *assign,
+                         void (*on_end)(void *arg, pid_t pid, int status), void *arg);
+int listen_zygote_fd(void);
+void listen_zygote_read(void (*on_end)(void *arg, pid_t pid, int status), void *arg);
+bool listen_zygote_reaped(pid_t pid);
 
 /* listen_tls.c: load (again) the contexts; fork the proxy, which never
  * returns; in the program's child *sock may change (implicit TLS). */

@@ -20,6 +20,7 @@ struct child {
 	pid_t pid;
 	char ip[64];
 	int ctl;                /* the loop's end of a lazy TLS channel, or -1 */
+	bool via_zygote;        /* a child of the zygote: its end comes as a report */
 };
 
 struct loop {
@@ -47,12 +48,13 @@ static void log_status(const struct loop *l)
 	fprintf(stderr, "tcpserver: status: %zu/%zu\n", l->n_kids, l->o->max_conn);
 }
 
-static void add_child(struct loop *l, pid_t pid, const char *ip, int ctl)
+static void add_child(struct loop *l, pid_t pid, const char *ip, int ctl, bool via_zygote)
 {
 	for (size_t i = 0; i < l->o->max_conn; i++) {
 		if (l->kids[i].pid == 0) {
 			l->kids[i].pid = pid;
 			l->kids[i].ctl = ctl;
+			l->kids[i].via_zygote = via_zygote;
 			snprintf(l->kids[i].ip, sizeof l->kids[i].ip, "%s", ip);
 			l->n_kids++;
 			return;
@@ -60,24 +62,45 @@ static void add_child(struct loop *l, pid_t pid, const char *ip, int ctl)
 	}
 }
 
+static void forget(struct child *k)
+{
+	k->pid = 0;
+	if (k->ctl >= 0)
+		close(k->ctl);
+	k->ctl = -1;
+}
+
+/* A session ended: reaped here, or reported by the zygote. */
+static void child_ended(void *arg, pid_t pid, int wstat)
+{
+	struct loop *l = arg;
+	for (size_t i = 0; i < l->o->max_conn; i++) {
+		if (l->kids[i].pid == pid) {
+			forget(&l->kids[i]);
+			l->n_kids--;
+			break;
+		}
+	}
+	/* tcpserver prints the raw wait status. */
+	fprintf(stderr, "tcpserver: end %ld status %d\n", (long)pid, wstat);
+	log_status(l);
+}
+
 static void reap(struct loop *l)
 {
 	int wstat;
 	pid_t pid;
 	while ((pid = waitpid(-1, &wstat, WNOHANG)) > 0) {
+		if (!listen_zygote_reaped(pid)) {
+			child_ended(l, pid, wstat);
+			continue;
+		}
 		for (size_t i = 0; i < l->o->max_conn; i++) {
-			if (l->kids[i].pid == pid) {
-				l->kids[i].pid = 0;
-				if (l->kids[i].ctl >= 0)
-					close(l->kids[i].ctl);
-				l->kids[i].ctl = -1;
+			if (l->kids[i].pid > 0 && l->kids[i].via_zygote) {
+				forget(&l->kids[i]);
 				l->n_kids--;
-				break;
 			}
 		}
-		/* tcpserver prints the raw wait status. */
-		fprintf(stderr, "tcpserver: end %ld status %d\n", (long)pid, wstat);
-		log_status(l);
 	}
 }
 
@@ -97,6 +120,8 @@ static void close_loop_fds(void *arg, int keep)
 	for (size_t i = 0; i < l->n_fds; i++)
 		close(l->fds[i]);
 	close(l->sfd);
+	if (listen_zygote_fd() >= 0)
+		close(listen_zygote_fd());
 	for (size_t i = 0; i < l->o->max_conn; i++)
 		if (l->kids[i].ctl >= 0 && l->kids[i].ctl != keep)
 			close(l->kids[i].ctl);
@@ -107,31 +132,38 @@ static void close_loop_fds(void *arg, int keep)
 static void spawn_connection(struct loop *l, int sock, const struct endpoint *local,
                              const struct endpoint *remote)
 {
-	struct envlist env;
+	struct strlist assign;
 	int ctl[2] = {-1, -1};
-	int rc = listen_prepare(l->o, local, remote, &env);
+	int rc = listen_prepare(l->o, local, remote, &assign);
 	if (rc > 0 && listen_tls_lazy(l->o)) {
 		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0) {
 			fprintf(stderr, "tcpserver: warning: socketpair: %s\n", strerror(errno));
 			rc = -1;
-		} else if (envlist_set(&env, "TLSCTLFD", "5") < 0 ||
-		           envlist_set(&env, "TLSMODE", "starttls") < 0) {
-			rc = -1;
+		} else {
+			listen_assign_tls(&assign);
 		}
 	}
-	pid_t pid = rc > 0 ? listen_spawn(l->o, sock, ctl[1], envlist_vec(&env)) : -1;
-	envlist_free(&env);
+	pid_t pid = -1;
+	bool via_zygote = false;
+	if (rc > 0 && l->o->want_zygote && listen_zygote_start(l->o) == 0) {
+		pid = listen_zygote_conn(sock, ctl[1], &assign, child_ended, l);
+		via_zygote = pid > 0;
+	}
+	if (rc > 0 && pid == -1)
+		pid = listen_spawn(l->o, sock, ctl[1], &assign);
+	strlist_free(&assign);
 	close(sock);
 	if (ctl[1] >= 0)
 		close(ctl[1]);
 	if (pid < 0) {
 		if (rc > 0)
-			fprintf(stderr, "tcpserver: warning: unable to fork: %s\n", strerror(errno));
+			fprintf(stderr, "tcpserver: warning: unable to start the program%s%s\n",
+			        pid == -2 ? "" : ": ", pid == -2 ? "" : strerror(errno));
 		if (ctl[0] >= 0)
 			close(ctl[0]);
 		return;
 	}
-	add_child(l, pid, remote->ip, ctl[0]);
+	add_child(l, pid, remote->ip, ctl[0], via_zygote);
 	fprintf(stderr, "tcpserver: pid %ld from %s\n", (long)pid, remote->ip);
 	fprintf(stderr, "tcpserver: ok %ld %s:%s:%s :%s:%s\n", (long)pid,
 	        l->o->local_name ? l->o->local_name : "", local->ip, local->port, remote->ip,
@@ -156,7 +188,7 @@ static void fork_connection(struct loop *l, int sock, const struct endpoint *loc
 		listen_child_run(l->o, sock, local, remote);
 	}
 	close(sock);
-	add_child(l, pid, remote->ip, -1);
+	add_child(l, pid, remote->ip, -1, false);
 	fprintf(stderr, "tcpserver: pid %ld from %s\n", (long)pid, remote->ip);
 	log_status(l);
 }
@@ -248,13 +280,15 @@ static int setup_signals(void)
 	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
-/* The poll set: listening sockets, the signalfd, the open TLS channels. */
+/* The poll set: listening sockets, the signalfd, the zygote's channel
+ * (fd -1 when there is none: poll skips it), the open TLS channels. */
 static size_t fill_poll(struct loop *l, struct child **who)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < l->n_fds; i++)
 		l->p[n++] = (struct pollfd){ .fd = l->fds[i], .events = POLLIN };
 	l->p[n++] = (struct pollfd){ .fd = l->sfd, .events = POLLIN };
+	l->p[n++] = (struct pollfd){ .fd = listen_zygote_fd(), .events = POLLIN };
 	for (size_t i = 0; i < l->o->max_conn; i++) {
 		if (l->kids[i].pid > 0 && l->kids[i].ctl >= 0) {
 			who[n] = &l->kids[i];
@@ -275,7 +309,9 @@ static int run(struct loop *l, struct child **who)
 			continue;
 		if (l->p[l->n_fds].revents)
 			handle_signals(l, l->sfd);
-		for (size_t i = l->n_fds + 1; i < n; i++)
+		if (l->p[l->n_fds + 1].revents && l->p[l->n_fds + 1].fd == listen_zygote_fd())
+			listen_zygote_read(child_ended, l);
+		for (size_t i = l->n_fds + 2; i < n; i++)
 			if (l->p[i].revents && who[i]->ctl == l->p[i].fd)
 				serve_channel(l, who[i]);
 		for (size_t i = 0; i < l->n_fds && !l->stopping; i++)
@@ -289,7 +325,7 @@ int listen_loop(const struct listen_opts *o, const int *fds, size_t n_fds)
 {
 	struct loop l = { o, xcalloc(o->max_conn, sizeof(struct child)), 0, false, fds, n_fds,
 	                  -1, NULL };
-	size_t slots = n_fds + 1 + o->max_conn;
+	size_t slots = n_fds + 2 + o->max_conn;
 	for (size_t i = 0; i < o->max_conn; i++)
 		l.kids[i].ctl = -1;
 	l.p = xcalloc(slots, sizeof *l.p);

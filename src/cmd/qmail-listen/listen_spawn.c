@@ -13,6 +13,7 @@
 #include "listen.h"
 
 #include "exitcode.h"
+#include "sbuf.h"
 #include "tcprules.h"
 #include "tlsctl.h"
 
@@ -38,13 +39,20 @@ bool listen_can_spawn(const struct listen_opts *o)
 	       strchr(o->argv[0], '/') != NULL;
 }
 
-static void set(struct envlist *env, const char *name, const char *value)
+static void add(struct strlist *a, const char *name, const char *value)
 {
-	(void)envlist_set(env, name, value); /* names are constants */
+	struct sbuf b = SBUF_INIT;
+	sbuf_append_str(&b, name);
+	if (value) {
+		sbuf_append_char(&b, '=');
+		sbuf_append_str(&b, value);
+	}
+	strlist_add(a, b.s, b.len);
+	sbuf_free(&b);
 }
 
 static int apply_rules(const struct listen_opts *o, const struct endpoint *remote,
-                       struct envlist *env)
+                       struct strlist *a)
 {
 	if (!o->rules)
 		return 1;
@@ -58,7 +66,7 @@ static int apply_rules(const struct listen_opts *o, const struct endpoint *remot
 		rc = 0;
 	} else {
 		for (size_t i = 0; i < r.env.n; i++)
-			(void)envlist_apply(env, r.env.v[i]); /* tcprules checked the names */
+			strlist_add(a, r.env.v[i], strlen(r.env.v[i]));
 		rc = 1;
 	}
 	tcprules_result_free(&r);
@@ -68,21 +76,26 @@ static int apply_rules(const struct listen_opts *o, const struct endpoint *remot
 }
 
 int listen_prepare(const struct listen_opts *o, const struct endpoint *local,
-                   const struct endpoint *remote, struct envlist *env)
+                   const struct endpoint *remote, struct strlist *a)
 {
-	extern char **environ;
-	envlist_init(env, environ);
-	envlist_unset(env, "TLSCTLFD");
-	envlist_unset(env, "TLSMODE");
-	envlist_unset(env, "TCPREMOTEHOST");
-	envlist_unset(env, "TCPREMOTEINFO");
-	set(env, "PROTO", remote->is_v6 ? "TCP6" : "TCP");
-	set(env, "TCPLOCALIP", local->ip);
-	set(env, "TCPLOCALPORT", local->port);
-	set(env, "TCPLOCALHOST", o->local_name ? o->local_name : local->ip);
-	set(env, "TCPREMOTEIP", remote->ip);
-	set(env, "TCPREMOTEPORT", remote->port);
-	return apply_rules(o, remote, env);
+	memset(a, 0, sizeof *a);
+	add(a, "TLSCTLFD", NULL);
+	add(a, "TLSMODE", NULL);
+	add(a, "TCPREMOTEHOST", NULL);
+	add(a, "TCPREMOTEINFO", NULL);
+	add(a, "PROTO", remote->is_v6 ? "TCP6" : "TCP");
+	add(a, "TCPLOCALIP", local->ip);
+	add(a, "TCPLOCALPORT", local->port);
+	add(a, "TCPLOCALHOST", o->local_name ? o->local_name : local->ip);
+	add(a, "TCPREMOTEIP", remote->ip);
+	add(a, "TCPREMOTEPORT", remote->port);
+	return apply_rules(o, remote, a);
+}
+
+void listen_assign_tls(struct strlist *a)
+{
+	add(a, "TLSCTLFD", "5");
+	add(a, "TLSMODE", "starttls");
 }
 
 static void child_fail(const char *msg) __attribute__((noreturn));
@@ -122,8 +135,14 @@ static void spawn_child(const struct listen_opts *o, int sock, int ctl, char **e
 	child_fail("qmail-listen: fatal: unable to run the program\n");
 }
 
-pid_t listen_spawn(const struct listen_opts *o, int sock, int ctl, char **envp)
+pid_t listen_spawn(const struct listen_opts *o, int sock, int ctl, const struct strlist *a)
 {
+	extern char **environ;
+	struct envlist env;
+	envlist_init(&env, environ);
+	for (size_t i = 0; i < a->n; i++)
+		(void)envlist_apply(&env, a->v[i]); /* names checked by tcprules */
+	char **envp = envlist_vec(&env);
 #ifdef SPAWN_FORK
 	pid_t pid = fork();
 #else
@@ -131,5 +150,6 @@ pid_t listen_spawn(const struct listen_opts *o, int sock, int ctl, char **envp)
 #endif
 	if (pid == 0)
 		spawn_child(o, sock, ctl, envp);
+	envlist_free(&env);
 	return pid;
 }

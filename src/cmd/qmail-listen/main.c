@@ -2,7 +2,7 @@
  * qmail-listen: accept TCP connections and run a program for each one
  * (the tcpserver role; see qmail-listen(8)).
  *
- *   qmail-listen [-hHSZ] [-c maxconn] [-C maxperip] [-x rules.cdb] [-u uid]
+ *   qmail-listen [-hHSZz] [-c maxconn] [-C maxperip] [-x rules.cdb] [-u uid]
  *                [-g gid] [-U tlsuser] [-l localname] [-t timeout] [-s service]
  *                [-N notify-fd] host port program [arg...]
  */
@@ -27,7 +27,7 @@
 
 static void usage(void)
 {
-	fprintf(stderr, "qmail-listen: usage: qmail-listen [-hHSZ] [-c maxconn] [-C maxperip] "
+	fprintf(stderr, "qmail-listen: usage: qmail-listen [-hHSZz] [-c maxconn] [-C maxperip] "
 	        "[-x rules.cdb] [-u uid] [-g gid] [-U tlsuser] [-l localname] [-t timeout] "
 	        "[-s service] [-N fd] host port program [arg...]\n");
 	exit(EXIT_PERM);
@@ -108,12 +108,13 @@ static void default_tls_user(struct listen_opts *o)
 static void parse_args(int argc, char **argv, struct listen_opts *o)
 {
 	int c;
-	while ((c = getopt(argc, argv, "+hHSZc:C:x:u:g:U:l:t:s:N:")) != -1) {
+	while ((c = getopt(argc, argv, "+hHSZzc:C:x:u:g:U:l:t:s:N:")) != -1) {
 		switch (c) {
 		case 'h': o->want_remote_host = true; break;
 		case 'H': o->want_remote_host = false; break;
 		case 'S': o->tls_mode = LISTEN_TLS_STARTTLS; break;
 		case 'Z': o->tls_mode = LISTEN_TLS_IMPLICIT; break;
+		case 'z': o->want_zygote = true; break;
 		case 'U': parse_tls_user(optarg, o); break;
 		case 'c': o->max_conn = number("-c", optarg, 1, CONN_LIMIT_MAX); break;
 		case 'C': o->max_per_ip = number("-C", optarg, 1, CONN_LIMIT_MAX); break;

@@ -13,6 +13,7 @@
 #include "smtpd_config.h"
 #include "smtpd_policy.h"
 #include "smtpd_session.h"
+#include "zygote.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -46,6 +47,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGCHLD, SIG_DFL); /* an inherited SIG_IGN would hide qmail-queue's status */
 	limit_memory();
+	zygote_serve(); /* qmail-listen -z: returns in each session's process */
 	/* "qmail-smtpd -s": the submission service (RFC 6409), as SUBMISSION=1. */
 	if (argc > 1 && strcmp(argv[1], "-s") == 0 && setenv("SUBMISSION", "1", 1) < 0)
 		out_of_memory();

@@ -145,6 +145,8 @@ static void listener_argv(struct super *s, enum svc_id id, const struct svc_conf
 		arg(a, "-Z");
 		pop3_tls_user(a);
 	}
+	if (strcmp(d->program, "qmail-smtpd") == 0)
+		arg(a, "-z"); /* started once, forks per connection (zygote.h) */
 	arg(a, "-l");
 	arg(a, sbuf_cstr(&me));
 	arg(a, "-s");

@@ -1,0 +1,181 @@
+#include "zygote.h"
+
+#include "exitcode.h"
+#include "fdio.h"
+#include "scan.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define ZYGOTE_ASSIGN_MAX 256
+
+int zygote_parse(char *msg, size_t len, char **out, size_t max, size_t *n)
+{
+	*n = 0;
+	if (len < 1 || msg[0] != 'C')
+		return -1;
+	size_t i = 1;
+	while (i < len) {
+		char *nul = memchr(msg + i, '\0', len - i);
+		if (!nul || nul == msg + i || msg[i] == '=' || *n == max)
+			return -1;
+		out[(*n)++] = msg + i;
+		i = (size_t)(nul - msg) + 1;
+	}
+	return 0;
+}
+
+static void fatal(const char *what)
+{
+	fprintf(stderr, "zygote: fatal: %s: %s\n", what, strerror(errno));
+	_exit(EXIT_TEMP);
+}
+
+static void say(int fd, const char *msg, size_t len)
+{
+	if (send(fd, msg, len, MSG_NOSIGNAL) < 0 && errno != EPIPE)
+		fatal("send");
+}
+
+/* ssize_t recv of one packet and up to two descriptors. */
+static ssize_t recv_request(int fd, char *buf, size_t cap, int fds[2], size_t *n_fds)
+{
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(2 * sizeof(int))];
+	} c;
+	struct iovec iov = { buf, cap };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.b,
+	                    .msg_controllen = sizeof c.b };
+	*n_fds = 0;
+	ssize_t n = recvmsg(fd, &m, MSG_CMSG_CLOEXEC);
+	for (struct cmsghdr *h = CMSG_FIRSTHDR(&m); n >= 0 && h; h = CMSG_NXTHDR(&m, h)) {
+		if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t k = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		int got[2];
+		memcpy(got, CMSG_DATA(h), (k < 2 ? k : 2) * sizeof(int));
+		for (size_t i = 0; i < k && i < 2; i++)
+			fds[(*n_fds)++] = got[i];
+	}
+	if (n >= 0 && (m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))
+		n = -2;
+	return n;
+}
+
+static void become_session(int zfd, int sfd, char **assign, size_t n, const int fds[2],
+                           size_t n_fds)
+{
+	sigset_t none;
+	sigemptyset(&none);
+	close(zfd);
+	close(sfd);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+	for (size_t i = 0; i < n; i++) {
+		char *eq = strchr(assign[i], '=');
+		if (eq) {
+			*eq = '\0';
+			if (setenv(assign[i], eq + 1, 1) < 0)
+				fatal("setenv");
+		} else {
+			unsetenv(assign[i]);
+		}
+	}
+	if (fd_set_nonblock(fds[0], 0) < 0 || dup2(fds[0], 0) < 0 || dup2(fds[0], 1) < 0)
+		fatal("dup2");
+	if (n_fds == 2 && (fds[1] == ZYGOTE_CTL_FD ? fd_set_cloexec(fds[1], 0)
+	                                           : dup2(fds[1], ZYGOTE_CTL_FD)) < 0)
+		fatal("dup2");
+	close(fds[0]);
+	if (n_fds == 2 && fds[1] != ZYGOTE_CTL_FD)
+		close(fds[1]);
+}
+
+/* One request: 1 in the session's child (return to main), 0 in the zygote. */
+static int serve_one(int zfd, int sfd)
+{
+	static char msg[ZYGOTE_MSG_MAX];
+	char *assign[ZYGOTE_ASSIGN_MAX];
+	int fds[2];
+	size_t n_fds, n;
+	ssize_t len = recv_request(zfd, msg, sizeof msg, fds, &n_fds);
+	if (len == 0)
+		_exit(EXIT_OK_CODE); /* the listener is gone */
+	if (len == -1 && (errno == EINTR || errno == EAGAIN))
+		return 0;
+	if (len < 0 || n_fds < 1 || zygote_parse(msg, (size_t)len, assign, ZYGOTE_ASSIGN_MAX,
+	                                         &n) < 0) {
+		for (size_t i = 0; i < n_fds; i++)
+			close(fds[i]);
+		say(zfd, "P0", 2); /* refused: the listener closes the socket */
+		return 0;
+	}
+	pid_t pid = fork();
+	if (pid == 0) {
+		become_session(zfd, sfd, assign, n, fds, n_fds);
+		return 1;
+	}
+	for (size_t i = 0; i < n_fds; i++)
+		close(fds[i]);
+	char reply[32];
+	int k = snprintf(reply, sizeof reply, "P%ld", pid < 0 ? 0L : (long)pid);
+	say(zfd, reply, (size_t)k);
+	return 0;
+}
+
+static void report_ends(int zfd, int sfd)
+{
+	struct signalfd_siginfo si;
+	while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si)
+		;
+	int st;
+	pid_t pid;
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		char msg[48];
+		int k = snprintf(msg, sizeof msg, "E%ld %d", (long)pid, st);
+		say(zfd, msg, (size_t)k);
+	}
+}
+
+void zygote_serve(void)
+{
+	const char *v = getenv("ZYGOTEFD");
+	uint64_t fd;
+	if (!v)
+		return;
+	if (!scan_u64_str(v, 1024, &fd) || fd_set_cloexec((int)fd, 1) < 0)
+		fatal("ZYGOTEFD");
+	int zfd = (int)fd;
+	unsetenv("ZYGOTEFD");
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		fatal("prctl");
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		fatal("sigprocmask");
+	int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0)
+		fatal("signalfd");
+	say(zfd, "R", 1);
+	for (;;) {
+		struct pollfd p[2] = { { .fd = zfd, .events = POLLIN }, { .fd = sfd, .events = POLLIN } };
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
+			fatal("poll");
+		if (p[1].revents)
+			report_ends(zfd, sfd);
+		if (p[0].revents && serve_one(zfd, sfd))
+			return;
+	}
+}

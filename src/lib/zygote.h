@@ -1,0 +1,37 @@
+/*
+ * zygote.h: a program that starts once and forks per connection, for
+ * qmail-listen -z (docs/PROTOCOLS.md "Listener zygote").
+ *
+ * qmail-listen runs the program once with ZYGOTEFD naming one end of a
+ * SOCK_SEQPACKET socketpair and the listener's base environment.  The
+ * program calls zygote_serve() first thing in main: without ZYGOTEFD it
+ * returns at once (a normal run); with it, this process becomes the
+ * zygote: it says "R" (ready), then for every packet
+ *   "C" assignment NUL assignment NUL ...   + SCM_RIGHTS {socket[, ctl]}
+ * it forks; the child applies the assignments to its environment
+ * ("NAME=value" sets, "NAME" unsets), puts the socket on fds 0 and 1 and
+ * ctl (if any) on ZYGOTE_CTL_FD, closes the zygote's descriptors and
+ * returns from zygote_serve to run one session; the zygote answers
+ * "P" pid, and "E" pid SP status (the raw wait status) when that child
+ * ends.  End of file from the listener ends the zygote (sessions go on).
+ * The zygote is non-dumpable, and so are its children until they exec.
+ */
+#ifndef QNG_ZYGOTE_H
+#define QNG_ZYGOTE_H
+
+#include <stddef.h>
+
+#define ZYGOTE_CTL_FD 5
+#define ZYGOTE_MSG_MAX 8192
+
+/* Returns in a normal run and in each session's child; never in the
+ * zygote itself (it exits 0 at end of file, 111 on errors). */
+void zygote_serve(void);
+
+/* The request parser, shared with its unit test and fuzzer: splits
+ * msg[0..len) ("C" then NUL-terminated assignments) into out (pointers
+ * into msg); 0, or -1 when it is not a well-formed request (missing "C",
+ * an assignment without its NUL, an empty name, more than max). */
+int zygote_parse(char *msg, size_t len, char **out, size_t max, size_t *n);
+
+#endif
