@@ -105,7 +105,7 @@ enum greylist_verdict greylist_check(const char *dir, const char *triple, uint64
 	bool known = file_read_all(path.s, &data, ENTRY_MAX) == 0 &&
 	             greylist_parse_entry(data.s, data.len, triple, &first, &last);
 	if (known && (first > now || last > now))
-		first = last = now; /* a clock that went back: start over (D-18) */
+		known = false; /* a clock that went back: start over, recorded (D-18) */
 	if (!known || now - last > GREYLIST_EXPIRE) {
 		v = write_entry(path.s, triple, now, now) < 0 ? GREYLIST_ERROR : GREYLIST_WAIT;
 	} else if (now - first < delay) {

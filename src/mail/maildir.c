@@ -119,6 +119,9 @@ static int move_to_new(const struct mdpaths *p, const char **why)
 	crashpoint("local-after-link-new");
 	if (fd_sync_dir(p->newdir.s) != 0) {
 		*why = "Unable to sync the Maildir new directory. (#4.3.0)";
+		int saved = errno;
+		unlink(p->new.s);   /* deferred, so not delivered: the retry makes the copy */
+		errno = saved;
 		return -1;
 	}
 	return 0;

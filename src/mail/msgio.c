@@ -41,6 +41,8 @@ int msgio_copy(int msg_fd, int out_fd, bool *is_read_error)
 		}
 	}
 	free(buf);
+	if (r == 0)
+		*is_read_error = false;
 	return r;
 }
 

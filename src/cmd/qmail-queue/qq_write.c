@@ -296,7 +296,19 @@ int qq_write_link_todo(void)
 	if (link(tmp_env, todo) < 0)
 		return io_code(errno, QQ_QUEUE_CREATE);
 	if (fd_sync_dir("todo") < 0) {
-		unlink(todo);
+		/* Take todo/N back atomically (a rename, to a name that is not
+		 * already a link to it); if qmail-send has renamed it to env/N
+		 * first, the message is committed and must keep its mess/N. */
+		char back[sizeof tmp_env + 8];
+		snprintf(back, sizeof back, "%s.back", tmp_env);
+		if (rename(todo, back) == 0)
+			unlink(back);
+		else
+			committed = 1;
+		if (committed) {
+			unlink(tmp_env);
+			tmp_env[0] = '\0';
+		}
 		return QQ_WRITE_ERROR;
 	}
 	committed = 1;

@@ -172,10 +172,28 @@ static void poll_once(struct send_state *s, int trigger, int timeout, const sigs
 		finish_read_clean(s);
 }
 
+/* The wall clock stepped back: every waiting time is suspect (D-18). */
+static void clock_check(struct send_state *s, int64_t *last)
+{
+	if (*last && s->now + 1 < *last) {
+		slog("warning: clock went back %lld seconds; retrying now",
+		     (long long)(*last - s->now));
+		deliver_flush(s);
+		s->next_rescan = s->now;
+		for (struct msg *m = s->finish.head; m; m = m->qnext)
+			m->retry_at = s->now;
+		for (struct msg *m = s->clean.head; m; m = m->qnext)
+			m->retry_at = s->now;
+	}
+	*last = s->now;
+}
+
 static void run(struct send_state *s, int trigger, const sigset_t *mask)
 {
+	int64_t last = 0;
 	for (;;) {
 		s->now = time(NULL);
+		clock_check(s, &last);
 		handle_signals(s);
 		if (s->stopping && ((busy(s) == 0 && s->clean_sent.n == 0) || s->now >= s->stop_deadline))
 			return;
