@@ -48,7 +48,7 @@ struct pop3_login {
 	struct sbuf user;
 	struct sbuf pass;
 	bool has_user;
-	bool in_auth; /* waiting for the AUTH PLAIN response line */
+	bool in_auth;      /* waiting for the AUTH PLAIN response line */
 	bool tls_offered;  /* set by the caller: a TLS proxy is there */
 	bool tls_required; /* set by the caller: control/pop3requiretls */
 	bool is_tls;       /* set by pop3_login_tls_started */

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "pop3_sizes.h"
 #include "scan.h"
 
 static bool name_ok(const char *name)
@@ -48,32 +49,38 @@ static int move_new(struct pop3_box *b, int dir_fd)
 	return rc;
 }
 
-static uint64_t name_field(const char *name, const char *key)
+/* ",S=n" / ",W=n" in the unique part (before ':'): one pass over the
+ * commas; the first well-formed field of each kind counts. */
+static bool size_field(const char *name, size_t end, size_t i, uint64_t *v)
 {
-	const char *colon = strchr(name, ':');
-	size_t end = colon ? (size_t)(colon - name) : strlen(name);
-	size_t klen = strlen(key);
-	for (size_t i = 0; i + klen <= end; i++) {
-		if (memcmp(name + i, key, klen) != 0)
-			continue;
-		uint64_t v;
-		size_t used = scan_u64_prefix(name + i + klen, end - i - klen, UINT64_MAX / 2, &v);
-		size_t after = i + klen + used;
-		if (used > 0 && (after == end || name[after] == ','))
-			return v + 1; /* 0 means absent */
-	}
-	return 0;
+	uint64_t n;
+	size_t used = scan_u64_prefix(name + i + 3, end - i - 3, UINT64_MAX / 2, &n);
+	size_t after = i + 3 + used;
+	if (used == 0 || (after != end && name[after] != ','))
+		return false;
+	*v = n;
+	return true;
 }
 
 bool pop3_name_size(const char *name, uint64_t *out)
 {
-	uint64_t v = name_field(name, ",W=");
-	if (v == 0)
-		v = name_field(name, ",S=");
-	if (v == 0)
-		return false;
-	*out = v - 1;
-	return true;
+	size_t end = strcspn(name, ":");
+	bool has_s = false;
+	uint64_t s_val = 0;
+	const char *p = name;
+	while ((p = memchr(p, ',', end - (size_t)(p - name))) != NULL) {
+		size_t i = (size_t)(p - name);
+		p++;
+		if (i + 3 > end || name[i + 2] != '=')
+			continue;
+		if (name[i + 1] == 'W' && size_field(name, end, i, out))
+			return true;
+		if (name[i + 1] == 'S' && !has_s)
+			has_s = size_field(name, end, i, &s_val);
+	}
+	if (has_s)
+		*out = s_val;
+	return has_s;
 }
 
 void pop3_name_uidl(const char *name, struct sbuf *out)
@@ -94,19 +101,60 @@ void pop3_name_uidl(const char *name, struct sbuf *out)
 	sbuf_printf(out, "X%016llx", (unsigned long long)h);
 }
 
-static void add_msg(struct pop3_box *b, const char *name, uint64_t size)
+/* Names live in blocks of NAME_BLOCK octets (a name is at most NAME_MAX),
+ * so a box of 100,000 messages costs a few dozen allocations, not 100,000. */
+#define NAME_BLOCK 65536
+
+struct pop3_name_block {
+	struct pop3_name_block *next;
+	size_t len, cap;
+	char data[];
+};
+
+static char *keep_name(struct pop3_box *b, const char *name)
+{
+	size_t len = strlen(name) + 1;
+	if (!b->names || b->names->cap - b->names->len < len) {
+		size_t cap = len > NAME_BLOCK ? len : NAME_BLOCK, total;
+		if (!size_add(sizeof(struct pop3_name_block), cap, &total))
+			alloc_fatal();
+		struct pop3_name_block *blk = xmalloc(total);
+		blk->next = b->names;
+		blk->len = 0;
+		blk->cap = cap;
+		b->names = blk;
+	}
+	char *out = b->names->data + b->names->len;
+	memcpy(out, name, len);
+	b->names->len += len;
+	return out;
+}
+
+/* The delivery time a name starts with (its leading digits), for sorting. */
+static uint64_t name_key(const char *name)
+{
+	uint64_t v = 0;
+	if (scan_u64_prefix(name, strcspn(name, "."), UINT64_MAX, &v) == 0)
+		return 0;
+	return v;
+}
+
+static void add_msg(struct pop3_box *b, const struct dirent *de, bool has_size, uint64_t size)
 {
 	if (b->n == b->cap) {
 		b->cap = b->cap ? b->cap * 2 : 64;
 		b->v = xreallocarray(b->v, b->cap, sizeof *b->v);
 	}
-	b->v[b->n].name = xstrdup(name);
-	b->v[b->n].size = size;
-	b->v[b->n].is_deleted = false;
-	b->n++;
+	struct pop3_msg *m = &b->v[b->n++];
+	m->name = keep_name(b, de->d_name);
+	m->key = name_key(de->d_name);
+	m->size = size;
+	m->ino = de->d_type == DT_REG ? (uint64_t)de->d_ino : 0;
+	m->size_from = has_size ? POP3_SIZE_NAME : POP3_SIZE_UNKNOWN;
+	m->is_deleted = false;
 }
 
-/* One readdir of cur/; fstatat only for names without a size. */
+/* One readdir of cur/: names, inodes and the sizes the names carry. */
 static int scan_cur(struct pop3_box *b)
 {
 	int fd = dup(b->cur_fd);
@@ -119,31 +167,106 @@ static int scan_cur(struct pop3_box *b)
 	rewinddir(d);
 	struct dirent *de;
 	while ((de = readdir(d)) != NULL) {
-		uint64_t size;
+		uint64_t size = 0;
 		if (!name_ok(de->d_name) || de->d_type == DT_DIR || de->d_type == DT_LNK)
 			continue;
 		bool known = pop3_name_size(de->d_name, &size) && de->d_type == DT_REG;
-		if (!known) {
-			struct stat st;
-			if (fstatat(b->cur_fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-				if (errno == ENOENT)
-					continue;
-				closedir(d);
-				return -1;
-			}
-			if (!S_ISREG(st.st_mode))
-				continue;
-			size = (uint64_t)st.st_size;
-		}
-		add_msg(b, de->d_name, size);
+		add_msg(b, de, known, known ? size : 0);
 	}
 	closedir(d);
 	return 0;
 }
 
+static int cmp_key_name(uint64_t ka, const char *a, uint64_t kb, const char *b)
+{
+	if (ka != kb)
+		return ka < kb ? -1 : 1;
+	return strcmp(a, b);
+}
+
+/* Sizes from the cache, walked in step with the sorted box (the cache is
+ * written in box order); an entry counts only with the same inode. */
+static size_t sizes_from_cache(struct pop3_box *b, const struct pop3_sizes *c)
+{
+	size_t j = 0, used = 0;
+	for (size_t i = 0; i < b->n && j < c->n; i++) {
+		struct pop3_msg *m = &b->v[i];
+		if (m->size_from != POP3_SIZE_UNKNOWN || m->ino == 0)
+			continue;
+		int cmp = -1;
+		while (j < c->n && (cmp = cmp_key_name(name_key(c->v[j].name), c->v[j].name, m->key,
+		                                       m->name)) < 0)
+			j++;
+		if (cmp == 0 && c->v[j].ino == m->ino) {
+			m->size = c->v[j].size;
+			m->size_from = POP3_SIZE_CACHE;
+			used++;
+		}
+	}
+	return used;
+}
+
+/* fstatat for the sizes still unknown; drops names gone or not regular. */
+static int sizes_from_stat(struct pop3_box *b)
+{
+	size_t out = 0;
+	for (size_t i = 0; i < b->n; i++) {
+		struct pop3_msg *m = &b->v[i];
+		if (m->size_from == POP3_SIZE_UNKNOWN) {
+			struct stat st;
+			if (fstatat(b->cur_fd, m->name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+				if (errno == ENOENT)
+					continue;
+				return -1;
+			}
+			if (!S_ISREG(st.st_mode))
+				continue;
+			m->size = (uint64_t)st.st_size;
+			m->ino = (uint64_t)st.st_ino;
+			m->size_from = POP3_SIZE_STAT;
+			b->n_stat++;
+		}
+		b->v[out++] = *m;
+	}
+	b->n = out;
+	return 0;
+}
+
+/* Rewrites the cache when it missed or held entries no longer in cur/;
+ * a cache that cannot be written is only slower next time. */
+static void sizes_save(struct pop3_box *b, int dir_fd, size_t n_cached, size_t used)
+{
+	if (b->n_stat == 0 && used == n_cached)
+		return;
+	struct sbuf img = SBUF_INIT;
+	pop3_sizes_begin(&img);
+	for (size_t i = 0; i < b->n; i++) {
+		const struct pop3_msg *m = &b->v[i];
+		if (m->size_from == POP3_SIZE_CACHE || m->size_from == POP3_SIZE_STAT)
+			(void)pop3_sizes_add(&img, m->name, m->ino, m->size);
+	}
+	pop3_sizes_end(&img);
+	b->is_cache_saved = pop3_sizes_save(dir_fd, &img) == 0;
+	sbuf_free(&img);
+}
+
+static int sizes_fill(struct pop3_box *b, int dir_fd)
+{
+	struct pop3_sizes cache;
+	pop3_sizes_load(&cache, dir_fd);
+	size_t used = sizes_from_cache(b, &cache);
+	size_t n_cached = cache.n;
+	pop3_sizes_free(&cache);
+	if (sizes_from_stat(b) < 0)
+		return -1;
+	sizes_save(b, dir_fd, n_cached, used);
+	return 0;
+}
+
 static int by_name(const void *a, const void *b)
 {
-	return strcmp(((const struct pop3_msg *)a)->name, ((const struct pop3_msg *)b)->name);
+	const struct pop3_msg *x = a, *y = b;
+	return cmp_key_name(x->key, x->name, y->key, y->name);
 }
 
 int pop3_box_open(struct pop3_box *b, const char *dir)
@@ -159,15 +282,20 @@ int pop3_box_open(struct pop3_box *b, const char *dir)
 		return -1;
 	b->cur_fd = openat(dir_fd, "cur", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	int rc = b->cur_fd < 0 ? -1 : move_new(b, dir_fd);
+	if (rc == 0)
+		rc = scan_cur(b);
+	if (rc == 0) {
+		if (b->n > 1)
+			qsort(b->v, b->n, sizeof *b->v, by_name);
+		if (b->n > POP3_BOX_MAX)
+			b->n = POP3_BOX_MAX;
+		rc = sizes_fill(b, dir_fd);
+	}
 	int saved = errno;
 	close(dir_fd);
 	errno = saved;
-	if (rc < 0 || scan_cur(b) < 0)
+	if (rc < 0)
 		return -1;
-	if (b->n > 1)
-		qsort(b->v, b->n, sizeof *b->v, by_name);
-	while (b->n > POP3_BOX_MAX)
-		free(b->v[--b->n].name);
 	for (size_t i = 0; i < b->n; i++)
 		b->total_size += b->v[i].size;
 	return 0;
@@ -175,8 +303,11 @@ int pop3_box_open(struct pop3_box *b, const char *dir)
 
 void pop3_box_close(struct pop3_box *b)
 {
-	for (size_t i = 0; i < b->n; i++)
-		free(b->v[i].name);
+	while (b->names) {
+		struct pop3_name_block *next = b->names->next;
+		free(b->names);
+		b->names = next;
+	}
 	free(b->v);
 	free(b->dir);
 	if (b->cur_fd >= 0)

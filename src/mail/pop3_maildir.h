@@ -4,12 +4,15 @@
  * pop3_box_open takes the Maildir DIR (the caller runs as its owner):
  * every file in new/ is renamed to cur/NAME:2, (as Dovecot and Courier
  * expect, so the box can later be served over IMAP), then cur/ is read
- * once.  Messages are numbered 1..n in name order (names start with the
- * delivery time).  A message's size is taken from ",W=" (RFC 822 size) or
- * ",S=" in its name when present, else from one fstatat; no other
- * per-message system call is made, so a box of 100,000 messages opens in
- * one pass.  Dot files and names with '/' are skipped.  At most
- * POP3_BOX_MAX messages are listed (the oldest ones); the rest wait.
+ * once.  Messages are numbered 1..n by the number a name starts with (the
+ * delivery time), then in name order.  A message's size is taken from
+ * ",W=" (RFC 822 size) or ",S=" in its name when present, else from the
+ * size cache DIR/qmail-ng-pop3.sizes (pop3_sizes.h; by name and inode),
+ * else from one fstatat; the cache is rewritten when it missed or held
+ * names no longer in cur/.  No other per-message system call is made, so a
+ * box of 100,000 messages opens in one readdir.  Dot files and names with
+ * '/' are skipped.  At most POP3_BOX_MAX messages are listed (the oldest
+ * ones); the rest wait.
  *
  * The unique id (UIDL, RFC 1939 7) is the name's unique part (before ':'),
  * stable across the new/ -> cur/ move, when it is 1..70 octets of
@@ -40,21 +43,36 @@
 #define POP3_BOX_MAX 1000000u
 #define POP3_UIDL_MAX 70
 
+enum pop3_size_from {
+	POP3_SIZE_UNKNOWN, /* only while the box is opened */
+	POP3_SIZE_NAME,
+	POP3_SIZE_CACHE,
+	POP3_SIZE_STAT
+};
+
 struct pop3_msg {
-	char *name; /* file name in cur/ */
+	char *name;   /* file name in cur/ (owned by the box) */
+	uint64_t key; /* the leading number of the name, 0 if none */
 	uint64_t size;
+	uint64_t ino; /* from readdir or fstatat; 0 when not known */
+	enum pop3_size_from size_from;
 	bool is_deleted;
 };
 
+struct pop3_name_block;
+
 struct pop3_box {
-	char *dir;  /* the Maildir, without trailing '/' */
-	int cur_fd; /* O_DIRECTORY fd of cur/ */
+	char *dir;                     /* the Maildir, without trailing '/' */
+	struct pop3_name_block *names; /* storage of the v[].name strings */
+	int cur_fd;                    /* O_DIRECTORY fd of cur/ */
 	struct pop3_msg *v;
 	size_t n, cap;
 	size_t n_deleted;
 	uint64_t deleted_size;
 	uint64_t total_size; /* of all messages, deleted or not */
 	size_t n_moved;      /* new/ -> cur/ renames done at open */
+	size_t n_stat;       /* sizes that took an fstatat at open */
+	bool is_cache_saved; /* the size cache was rewritten at open */
 };
 
 int pop3_box_open(struct pop3_box *b, const char *dir);

@@ -39,6 +39,14 @@ static enum pop3_session_result put_buf(struct pop3_session *s, struct sbuf *b)
 	return rc == BIO_OK ? POP3_SESSION_CONTINUE : POP3_SESSION_ERROR;
 }
 
+/* Sends b and empties it, keeping its memory for the next part. */
+static enum pop3_session_result put_part(struct pop3_session *s, struct sbuf *b)
+{
+	int rc = bio_put(s->io, b->s ? b->s : "", b->len);
+	sbuf_clear(b);
+	return rc == BIO_OK ? POP3_SESSION_CONTINUE : POP3_SESSION_ERROR;
+}
+
 /* One message number argument: 1 ok, 0 replied -ERR already. */
 static int one_msg(struct pop3_session *s, const struct pop3_cmd *c, size_t *i,
                    enum pop3_session_result *res)
@@ -66,38 +74,59 @@ static enum pop3_session_result do_stat(struct pop3_session *s, const struct pop
 	return put_buf(s, &b);
 }
 
-static void list_item(const struct pop3_box *box, size_t i, bool is_uidl, struct sbuf *b)
+/* Decimal digits without printf: LIST and UIDL write one line per message. */
+static void append_u64(struct sbuf *b, uint64_t v)
 {
-	struct sbuf uid = SBUF_INIT;
+	char tmp[20];
+	size_t i = sizeof tmp;
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	sbuf_append(b, tmp + i, sizeof tmp - i);
+}
+
+/* "i size" or "i uid" and CRLF; uid is scratch space for the unique id. */
+static void list_item(const struct pop3_box *box, size_t i, bool is_uidl, struct sbuf *uid,
+                      struct sbuf *b)
+{
+	append_u64(b, i);
+	sbuf_append_char(b, ' ');
 	if (is_uidl) {
-		pop3_name_uidl(box->v[i - 1].name, &uid);
-		sbuf_printf(b, "%zu %s\r\n", i, uid.s);
+		pop3_name_uidl(box->v[i - 1].name, uid);
+		sbuf_append(b, uid->s, uid->len);
 	} else {
-		sbuf_printf(b, "%zu %llu\r\n", i, (unsigned long long)box->v[i - 1].size);
+		append_u64(b, box->v[i - 1].size);
 	}
-	sbuf_free(&uid);
+	sbuf_append(b, "\r\n", 2);
 }
 
 static enum pop3_session_result do_list_any(struct pop3_session *s, const struct pop3_cmd *c,
                                             bool is_uidl)
 {
-	struct sbuf b = SBUF_INIT;
-	enum pop3_session_result res;
+	struct sbuf b = SBUF_INIT, uid = SBUF_INIT;
+	enum pop3_session_result res = POP3_SESSION_CONTINUE;
 	if (c->arg_len > 0) {
 		size_t i;
 		if (!one_msg(s, c, &i, &res))
 			return res;
 		sbuf_append_str(&b, "+OK ");
-		list_item(s->box, i, is_uidl, &b);
+		list_item(s->box, i, is_uidl, &uid, &b);
+		sbuf_free(&uid);
 		return put_buf(s, &b);
 	}
 	sbuf_append_str(&b, "+OK\r\n");
-	for (size_t i = 1; i <= s->box->n; i++) {
+	for (size_t i = 1; i <= s->box->n && res == POP3_SESSION_CONTINUE; i++) {
 		if (s->box->v[i - 1].is_deleted)
 			continue;
-		list_item(s->box, i, is_uidl, &b);
-		if (b.len >= BIO_BUF_SIZE && put_buf(s, &b) != POP3_SESSION_CONTINUE)
-			return POP3_SESSION_ERROR;
+		list_item(s->box, i, is_uidl, &uid, &b);
+		if (b.len >= BIO_BUF_SIZE)
+			res = put_part(s, &b);
+	}
+	sbuf_free(&uid);
+	if (res != POP3_SESSION_CONTINUE) {
+		sbuf_free(&b);
+		return res;
 	}
 	sbuf_append_str(&b, ".\r\n");
 	return put_buf(s, &b);
@@ -136,8 +165,9 @@ static enum pop3_session_result send_msg(struct pop3_session *s, size_t i, bool 
 			return POP3_SESSION_ERROR;
 		}
 		more = n > 0 && pop3_enc_chunk(&e, chunk, (size_t)n, &b);
-		if ((b.len >= BIO_BUF_SIZE || !more) && put_buf(s, &b) != POP3_SESSION_CONTINUE) {
+		if ((b.len >= BIO_BUF_SIZE || !more) && put_part(s, &b) != POP3_SESSION_CONTINUE) {
 			close(fd);
+			sbuf_free(&b);
 			return POP3_SESSION_ERROR;
 		}
 	}

@@ -10,12 +10,15 @@
 #include "greylist.h"
 #include "instance.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "scan.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 
 static const struct {
@@ -35,6 +38,37 @@ static bool env_number(const char *name, uint64_t max, uint64_t def, uint64_t *o
 	const char *v = getenv(name);
 	*out = def;
 	return !v || *v == '\0' || scan_u64_str(v, max, out);
+}
+
+static int load_ratelimit_rules(const char *name, enum ratelimit_kind kind,
+                                struct ratelimit_rules *out)
+{
+	struct strlist lines = {0};
+	size_t bad_line;
+	int r = control_read_lines(name, &lines);
+	if (r >= 0 && !ratelimit_rules_parse(&lines, kind, out, &bad_line)) {
+		char n[24];
+		snprintf(n, sizeof n, "%zu", bad_line);
+		log_kv(LOG_LEVEL_ERROR, "config", "file", name, "line", n, "error",
+		       "expected MATCH MESSAGES RECIPIENTS SECONDS", (char *)NULL);
+		errno = EINVAL;
+		r = -1;
+	}
+	strlist_free(&lines);
+	return r < 0 ? -1 : 0;
+}
+
+static int load_ratelimit(struct smtpd_policy *p, const char **what)
+{
+	*what = "ratelimit_ip";
+	if (load_ratelimit_rules(*what, RATELIMIT_BY_IP, &p->ratelimit_ip) < 0)
+		return -1;
+	*what = "ratelimit_auth";
+	if (load_ratelimit_rules(*what, RATELIMIT_BY_USER, &p->ratelimit_auth) < 0)
+		return -1;
+	p->ratelimit_dir = instance_path("ratelimit");
+	p->is_ratelimit_off = getenv("NORATELIMIT") != NULL;
+	return 0;
 }
 
 int smtpd_policy_load(struct smtpd_policy *p, const char **what)
@@ -78,7 +112,7 @@ int smtpd_policy_load(struct smtpd_policy *p, const char **what)
 	*what = "TARPITDELAY";
 	if (!env_number("TARPITDELAY", TARPIT_DELAY_MAX, TARPIT_DELAY_DEFAULT, &p->tarpit_delay))
 		return errno = EINVAL, -1;
-	return 0;
+	return load_ratelimit(p, what);
 }
 
 void smtpd_policy_free(struct smtpd_policy *p)
@@ -86,6 +120,9 @@ void smtpd_policy_free(struct smtpd_policy *p)
 	for (size_t i = 0; i < sizeof list_files / sizeof list_files[0]; i++)
 		strlist_free((struct strlist *)((char *)p + list_files[i].offset));
 	free(p->greylist_dir);
+	ratelimit_rules_free(&p->ratelimit_ip);
+	ratelimit_rules_free(&p->ratelimit_auth);
+	free(p->ratelimit_dir);
 	spp_config_free(&p->spp);
 	spf_dns_close(p->dns);
 	sbuf_free(&p->dnsbl_reply);
@@ -277,6 +314,87 @@ static enum smtpd_verdict hook_mail(struct smtpd_session *s, const char *sender,
 	return refusal[0] == '4' ? SMTPD_DEFER : SMTPD_REJECT;
 }
 
+/* The rule and key for this client, or NULL (no limit applies). */
+static const struct ratelimit_rule *ratelimit_rule_for(const struct smtpd_session *s,
+                                                       struct sbuf *key)
+{
+	const struct smtpd_policy *p = s->policy;
+	const char *ip = sbuf_cstr(&s->cfg->remote_ip);
+	if (s->auth_user.len > 0) {
+		ratelimit_key_user(s->auth_user.s, key);
+		return ratelimit_rules_match_user(&p->ratelimit_auth, s->auth_user.s);
+	}
+	if (p->is_ratelimit_off || !ratelimit_key_ip(ip, key))
+		return NULL;
+	return ratelimit_rules_match_ip(&p->ratelimit_ip, ip);
+}
+
+/* Once per session, one session in 64 removes the idle entries of one
+ * bucket; the session id is random, so its digits pick both. */
+static void ratelimit_maybe_sweep(struct smtpd_session *s, uint64_t now)
+{
+	struct smtpd_policy *p = s->policy;
+	unsigned bucket, draw;
+	if (p->has_ratelimit_swept)
+		return;
+	p->has_ratelimit_swept = true;
+	if (sscanf(s->id, "%2x%2x", &bucket, &draw) != 2 || draw % 64 != 0)
+		return;
+	uint64_t w = ratelimit_rules_window_max(&p->ratelimit_ip),
+	         wa = ratelimit_rules_window_max(&p->ratelimit_auth);
+	long n = ratelimit_sweep(p->ratelimit_dir, bucket, now, 2 * (w > wa ? w : wa) + 60);
+	char num[24];
+	snprintf(num, sizeof num, "%ld", n);
+	log_kv(n < 0 ? LOG_LEVEL_WARN : LOG_LEVEL_DEBUG, "ratelimit", "session", s->id, "sweep",
+	       num, (char *)NULL);
+}
+
+static enum smtpd_verdict ratelimit_hook(struct smtpd_session *s, enum ratelimit_counter c,
+                                         const char *arg, struct sbuf *reply)
+{
+	struct smtpd_policy *p = s->policy;
+	struct sbuf key = SBUF_INIT;
+	const struct ratelimit_rule *rule = ratelimit_rule_for(s, &key);
+	enum ratelimit_verdict v = RATELIMIT_PASS;
+	uint64_t now = (uint64_t)time(NULL);
+	if (rule && rule->max[c] > 0) {
+		(void)mkdir(p->ratelimit_dir, 0700);
+		ratelimit_maybe_sweep(s, now);
+		v = ratelimit_check(p->ratelimit_dir, key.s, c, now, rule->max[c], rule->window_s);
+	}
+	const char *what = c == RATELIMIT_MESSAGES ? "messages" : "recipients";
+	if (v == RATELIMIT_ERROR)
+		log_kv(LOG_LEVEL_WARN, "ratelimit", "session", s->id, "key", key.s, "error",
+		       "store failed, accepting", "dir", p->ratelimit_dir, (char *)NULL);
+	if (v == RATELIMIT_OVER) {
+		char limit[48];
+		snprintf(limit, sizeof limit, "%llu/%llus", (unsigned long long)rule->max[c],
+		         (unsigned long long)rule->window_s);
+		sbuf_printf(reply, "451 4.7.1 too many %s from your %s, try again later", what,
+		            s->auth_user.len > 0 ? "account" : "address");
+		log_kv(LOG_LEVEL_INFO, "reject", "session", s->id,
+		       c == RATELIMIT_MESSAGES ? "sender" : "rcpt", arg, "reason", "ratelimit",
+		       "key", key.s, "rule", rule->match, "limit", limit, "counter", what,
+		       (char *)NULL);
+	}
+	sbuf_free(&key);
+	return v == RATELIMIT_OVER ? SMTPD_DEFER : SMTPD_ACCEPT;
+}
+
+static enum smtpd_verdict hook_ratelimit_mail(struct smtpd_session *s, const char *sender,
+                                              struct sbuf *reply)
+{
+	return ratelimit_hook(s, RATELIMIT_MESSAGES, sender, reply);
+}
+
+static enum smtpd_verdict hook_ratelimit_rcpt(struct smtpd_session *s, const char *rcpt,
+                                              struct sbuf *reply)
+{
+	return ratelimit_hook(s, RATELIMIT_RECIPIENTS, rcpt, reply);
+}
+
+/* Rate limits come last, so that only what every other check accepted
+ * is counted. */
 static const struct smtpd_hook policy_hooks[] = {
     {SMTPD_HOOK_CONNECT, hook_connect},
     {SMTPD_HOOK_HELO, hook_helo},
@@ -287,6 +405,8 @@ static const struct smtpd_hook policy_hooks[] = {
     {SMTPD_HOOK_MAIL, smtpd_spp_mail},
     {SMTPD_HOOK_RCPT, smtpd_spp_rcpt},
     {SMTPD_HOOK_DATA, smtpd_spp_data},
+    {SMTPD_HOOK_MAIL, hook_ratelimit_mail},
+    {SMTPD_HOOK_RCPT, hook_ratelimit_rcpt},
 };
 
 void smtpd_policy_attach(struct smtpd_policy *p, struct smtpd_session *s)

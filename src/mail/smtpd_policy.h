@@ -22,6 +22,17 @@
  *   $RCPTCHECK           a program run per recipient (rcptcheck.h).
  *   $TARPITCOUNT, $TARPITDELAY  after that many recipients, each RCPT
  *                        reply waits TARPITDELAY seconds (default 5).
+ *   control/ratelimit_ip, control/ratelimit_auth  message and recipient
+ *                        rates (ratelimit.h; absent: no limits).  MAIL
+ *                        counts a message, an accepted RCPT a recipient,
+ *                        both checked after every other hook accepted;
+ *                        over the limit: 451 4.7.1.  An authenticated
+ *                        client is counted by its user name against
+ *                        ratelimit_auth only; any other client with an
+ *                        address (RELAYCLIENT too) by its address against
+ *                        ratelimit_ip unless $NORATELIMIT is set.  State
+ *                        in $QMAILHOME/ratelimit; a store error accepts
+ *                        and is logged.
  * RELAYCLIENT and authenticated clients skip DNSBL, SPF, greylisting and
  * the HELO checks.  Without a client address (sendmail -bs) the DNS-based
  * checks and greylisting are skipped.  Every refusal is logged.
@@ -33,6 +44,7 @@
 #include <stdint.h>
 
 #include "control.h"
+#include "ratelimit.h"
 #include "sbuf.h"
 #include "smtpd_session.h"
 #include "spf.h"
@@ -52,7 +64,11 @@ struct smtpd_policy {
 	struct spf_dns *dns;     /* opened on first use */
 	bool has_dns_failed;
 	struct spp_config spp;
+	struct ratelimit_rules ratelimit_ip, ratelimit_auth;
+	char *ratelimit_dir;
+	bool is_ratelimit_off;   /* $NORATELIMIT: no per-address limits */
 	/* per session */
+	bool has_ratelimit_swept;
 	struct sbuf dnsbl_reply; /* non-empty: refuse at MAIL */
 	enum spf_result spf;
 	bool has_spf;

@@ -17,9 +17,10 @@ Each case checks what POLICY.md promises:
     is gone (`qmailctl flush` stands in for the retry schedule's wait);
   - qmail-qcheck finds the queue consistent afterwards.
 
-qmail-queue and sendmail run under strace directly; the daemons
-(qmail-listen for smtpd, qmail-lspawn, qmail-send, qmail-clean) are
-attached to by pid and released again, which is "the fault is gone".
+qmail-queue runs under strace directly (its own program); the daemons (the
+queue daemon qmail-queue -d, whose workers write the queue for sendmail and
+qmail-smtpd, qmail-lspawn, qmail-send, qmail-clean) are attached to by pid
+and released again, which is "the fault is gone".
 """
 
 import os

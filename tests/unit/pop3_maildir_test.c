@@ -190,6 +190,31 @@ static void test_box(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* Numbered by the leading number (delivery time), then by name; names
+ * without a leading number (or one past 2^64 - 1) first. */
+static void test_box_order(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/pop3boxXXXXXX";
+	make_box(dir);
+	static const char *const want[] = {"18446744073709551616.x:2,", "abc:2,", "999.M2.h:2,",
+	                                   "1000.M1.h:2,", "18446744073709551615.M1.h:2,"};
+	put_file(dir, "cur", want[4], "x\n");
+	put_file(dir, "cur", want[3], "x\n");
+	put_file(dir, "new", "999.M2.h", "x\n");
+	put_file(dir, "cur", want[1], "x\n");
+	put_file(dir, "cur", want[0], "x\n");
+	struct pop3_box b;
+	assert_int_equal(pop3_box_open(&b, dir), 0);
+	assert_int_equal(b.n, 5);
+	for (size_t i = 0; i < 5; i++)
+		assert_string_equal(b.v[i].name, want[i]);
+	pop3_box_close(&b);
+	char cmd[600];
+	snprintf(cmd, sizeof cmd, "rm -rf -- '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 static void test_box_missing(void **state)
 {
 	(void)state;
@@ -204,6 +229,7 @@ int main(void)
 		cmocka_unit_test(test_encode),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_box),
+		cmocka_unit_test(test_box_order),
 		cmocka_unit_test(test_box_missing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -27,7 +27,6 @@
 #include <string.h>
 #include <unistd.h>
 
-
 static void out_of_memory(void)
 {
 	static const char msg[] = "-ERR [SYS/TEMP] out of memory\r\n";
@@ -68,15 +67,17 @@ static const char *result_name(enum pop3_session_result r)
 static void log_end(const struct pop3_session *s, const struct pop3_box *box,
                     enum pop3_session_result r)
 {
-	char n[32], retr[32], top[32], del[32], moved[32];
+	char n[32], retr[32], top[32], del[32], moved[32], statted[32];
 	snprintf(n, sizeof n, "%zu", box->n);
 	snprintf(retr, sizeof retr, "%zu", s->n_retr);
 	snprintf(top, sizeof top, "%zu", s->n_top);
 	snprintf(del, sizeof del, "%ld", s->n_removed);
 	snprintf(moved, sizeof moved, "%zu", box->n_moved);
+	snprintf(statted, sizeof statted, "%zu", box->n_stat);
 	const char *user = getenv("USER");
 	log_kv(LOG_LEVEL_INFO, "end", "user", user ? user : "-", "end", result_name(r), "msgs", n,
-	       "moved", moved, "retr", retr, "top", top, "deleted", del, (char *)NULL);
+	       "moved", moved, "stat", statted, "retr", retr, "top", top, "deleted", del,
+	       (char *)NULL);
 }
 
 int main(int argc, char **argv)
