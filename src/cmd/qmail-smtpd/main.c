@@ -13,6 +13,7 @@
 #include "smtpd_config.h"
 #include "smtpd_policy.h"
 #include "smtpd_session.h"
+#include "unbound_dl.h"
 #include "zygote.h"
 
 #include <errno.h>
@@ -36,6 +37,26 @@ static void limit_memory(void)
 		log_kv(LOG_LEVEL_WARN, "rlimit", "error", strerror(errno), (char *)NULL);
 }
 
+/*
+ * In the zygote: when the configuration at its start checks SPF or a DNSBL,
+ * load libunbound here once (about 1.5 ms per process otherwise); every
+ * session inherits it.  A configuration changed later still works: the
+ * sessions then load the library themselves.
+ */
+static void preload_dns(void)
+{
+	struct smtpd_policy p;
+	const char *what = "";
+	if (smtpd_policy_load(&p, &what) < 0)
+		return;
+	if (p.spf_level > 0 || p.dnsbl.n > 0) {
+		struct sbuf err = SBUF_INIT;
+		(void)unbound_dl_load(&err);
+		sbuf_free(&err);
+	}
+	smtpd_policy_free(&p);
+}
+
 int main(int argc, char **argv)
 {
 	struct smtpd_config cfg;
@@ -47,6 +68,8 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGCHLD, SIG_DFL); /* an inherited SIG_IGN would hide qmail-queue's status */
 	limit_memory();
+	if (getenv("ZYGOTEFD"))
+		preload_dns();
 	zygote_serve(); /* qmail-listen -z: returns in each session's process */
 	/* "qmail-smtpd -s": the submission service (RFC 6409), as SUBMISSION=1. */
 	if (argc > 1 && strcmp(argv[1], "-s") == 0 && setenv("SUBMISSION", "1", 1) < 0)

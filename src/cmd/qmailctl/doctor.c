@@ -95,6 +95,7 @@ static const struct owner_spec owners[] = {
     {"control", ROLE_COUNT, 0755},
     {"domains", ROLE_VMAIL, 0755},
     {"greylist", ROLE_SMTPD, 0700},
+    {"ratelimit", ROLE_SMTPD, 0700},
 };
 
 static void check_owners(struct doctor *d)

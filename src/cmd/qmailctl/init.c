@@ -55,6 +55,7 @@ static const struct dir_spec dirs[] = {
     {"queue/bounce", 0700, ROLE_SEND, true},
     {"queue/lock", 0755, ROLE_SEND, true},
     {"greylist", 0700, ROLE_SMTPD, false},
+    {"ratelimit", 0700, ROLE_SMTPD, false},
 };
 
 static int write_rel(const char *rel, const char *text, int mode)
