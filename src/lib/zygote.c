@@ -23,7 +23,7 @@
 int zygote_parse(char *msg, size_t len, char **out, size_t max, size_t *n)
 {
 	*n = 0;
-	if (len < 1 || msg[0] != 'C')
+	if (len < 1 || (msg[0] != 'C' && msg[0] != 'D'))
 		return -1;
 	size_t i = 1;
 	while (i < len) {
@@ -74,9 +74,43 @@ static ssize_t recv_request(int fd, char *buf, size_t cap, int fds[2], size_t *n
 	return n;
 }
 
-static void become_session(int zfd, int sfd, char **assign, size_t n, const int fds[2],
-                           size_t n_fds)
+static bool is_session;
+
+bool zygote_is_session(void)
 {
+	return is_session;
+}
+
+/* "D": the two descriptors become fds 0 and 1 as they are. */
+static void place_delivery(const int fds[2], size_t n_fds)
+{
+	if (n_fds != 2)
+		fatal("a delivery needs two descriptors");
+	int in = fds[0] > 1 ? fds[0] : fcntl(fds[0], F_DUPFD_CLOEXEC, 3);
+	int out = fds[1] > 1 ? fds[1] : fcntl(fds[1], F_DUPFD_CLOEXEC, 3);
+	if (in < 0 || out < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0)
+		fatal("dup2");
+	close(in);
+	close(out);
+}
+
+/* "C": the socket on fds 0 and 1, the control channel (if any) on 5. */
+static void place_connection(const int fds[2], size_t n_fds)
+{
+	if (fd_set_nonblock(fds[0], 0) < 0 || dup2(fds[0], 0) < 0 || dup2(fds[0], 1) < 0)
+		fatal("dup2");
+	if (n_fds == 2 && (fds[1] == ZYGOTE_CTL_FD ? fd_set_cloexec(fds[1], 0)
+	                                           : dup2(fds[1], ZYGOTE_CTL_FD)) < 0)
+		fatal("dup2");
+	close(fds[0]);
+	if (n_fds == 2 && fds[1] != ZYGOTE_CTL_FD)
+		close(fds[1]);
+}
+
+static void become_session(int zfd, int sfd, char kind, char **assign, size_t n,
+                           const int fds[2], size_t n_fds)
+{
+	is_session = true;
 	sigset_t none;
 	sigemptyset(&none);
 	close(zfd);
@@ -92,14 +126,10 @@ static void become_session(int zfd, int sfd, char **assign, size_t n, const int 
 			unsetenv(assign[i]);
 		}
 	}
-	if (fd_set_nonblock(fds[0], 0) < 0 || dup2(fds[0], 0) < 0 || dup2(fds[0], 1) < 0)
-		fatal("dup2");
-	if (n_fds == 2 && (fds[1] == ZYGOTE_CTL_FD ? fd_set_cloexec(fds[1], 0)
-	                                           : dup2(fds[1], ZYGOTE_CTL_FD)) < 0)
-		fatal("dup2");
-	close(fds[0]);
-	if (n_fds == 2 && fds[1] != ZYGOTE_CTL_FD)
-		close(fds[1]);
+	if (kind == 'D')
+		place_delivery(fds, n_fds);
+	else
+		place_connection(fds, n_fds);
 }
 
 /* One request: 1 in the session's child (return to main), 0 in the zygote. */
@@ -123,7 +153,7 @@ static int serve_one(int zfd, int sfd)
 	}
 	pid_t pid = fork();
 	if (pid == 0) {
-		become_session(zfd, sfd, assign, n, fds, n_fds);
+		become_session(zfd, sfd, msg[0], assign, n, fds, n_fds);
 		return 1;
 	}
 	for (size_t i = 0; i < n_fds; i++)

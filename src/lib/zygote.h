@@ -11,7 +11,9 @@
  * it forks; the child applies the assignments to its environment
  * ("NAME=value" sets, "NAME" unsets), puts the socket on fds 0 and 1 and
  * ctl (if any) on ZYGOTE_CTL_FD, closes the zygote's descriptors and
- * returns from zygote_serve to run one session; the zygote answers
+ * returns from zygote_serve to run one session.  A "D" packet instead
+ * (qmail-rspawn's deliveries) carries exactly two descriptors, which become
+ * fds 0 and 1 as they are (the message, the report pipe).  The zygote answers
  * "P" pid, and "E" pid SP status (the raw wait status) when that child
  * ends.  End of file from the listener ends the zygote (sessions go on).
  * The zygote is non-dumpable, and so are its children until they exec.
@@ -19,6 +21,7 @@
 #ifndef QNG_ZYGOTE_H
 #define QNG_ZYGOTE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define ZYGOTE_CTL_FD 5
@@ -27,11 +30,14 @@
 /* Returns in a normal run and in each session's child; never in the
  * zygote itself (it exits 0 at end of file, 111 on errors). */
 void zygote_serve(void);
+/* True in a process that zygote_serve returned to from a request. */
+bool zygote_is_session(void);
 
 /* The request parser, shared with its unit test and fuzzer: splits
  * msg[0..len) ("C" then NUL-terminated assignments) into out (pointers
  * into msg); 0, or -1 when it is not a well-formed request (missing "C",
- * an assignment without its NUL, an empty name, more than max). */
+ * an assignment without its NUL, an empty name, more than max); "D" is
+ * accepted like "C". */
 int zygote_parse(char *msg, size_t len, char **out, size_t max, size_t *n);
 
 #endif

@@ -7,6 +7,10 @@
  * (docs/PROTOCOLS.md): per recipient r/h/s + text + NUL, then K/Z/D +
  * text + NUL for the message.  Exit 0 when the report was written, 111
  * otherwise.  Configuration: qmail-remote-control(5).
+ *
+ * qmail-rspawn normally starts it once as a zygote (ZYGOTEFD, zygote.h)
+ * and has it fork per delivery with QMAILREMOTE_HOST, _SENDER and _RCPT
+ * in the environment instead of the arguments: no exec per delivery.
  */
 #include <signal.h>
 #include <stdlib.h>
@@ -25,6 +29,7 @@
 #include "tcpto.h"
 #include "tls_client.h"
 #include "tls_hmac.h"
+#include "zygote.h"
 
 #define REMOTE_MSG_MAX (1024u * 1024u * 1024u)
 
@@ -179,6 +184,19 @@ int main(int argc, char **argv)
 	static struct delivery d;
 	signal(SIGPIPE, SIG_IGN);
 	alloc_set_fatal(alloc_died);
+	/* Started by qmail-rspawn as a zygote (zygote.h): returns in each
+	 * delivery's process, with its arguments in the environment. */
+	zygote_serve();
+	static const char *zargs[4];
+	if (zygote_is_session()) {
+		zargs[1] = getenv("QMAILREMOTE_HOST");
+		zargs[2] = getenv("QMAILREMOTE_SENDER");
+		zargs[3] = getenv("QMAILREMOTE_RCPT");
+		if (!zargs[1] || !zargs[2] || !zargs[3])
+			finish('Z', "qmail-rspawn sent an incomplete request. (#4.3.0)");
+		argc = 4;
+		argv = (char **)zargs;
+	}
 	if (argc < 4)
 		finish('Z', "usage: qmail-remote host sender recipient... (#4.3.0)");
 	d.domain = argv[1];

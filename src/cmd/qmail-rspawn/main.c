@@ -3,10 +3,13 @@
  * qmail-send (docs/PROTOCOLS.md): "host sender recipient" with the message
  * on fd 0, and turns its output into one report.  Requests on fd 0,
  * reports on fd 1.  Exits when fd 0 ends and every child has finished.
+ * qmail-remote is started once as a zygote and forks per delivery
+ * (rzygote.h) unless $QMAILREMOTE names another program.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +24,7 @@
 #include "fdio.h"
 #include "instance.h"
 #include "rreport.h"
+#include "rzygote.h"
 
 #define MISSING_TEXT "Zqmail-remote is not installed; will try again later."
 #define OUTPUT_MAX 65536
@@ -31,11 +35,13 @@ struct rjob {
 	int fd;
 	char *did;
 	struct sbuf out;
+	bool via_zygote;  /* a child of the qmail-remote zygote (rzygote.h) */
 };
 
 static struct rjob *jobs;
 static size_t n_jobs, cap_jobs;
 static char *remote_prog;
+static bool want_zygote;
 
 static void report(const char *did, const char *text, size_t len)
 {
@@ -72,6 +78,22 @@ static void child(int out_fd, const char *msgid, const char *sender, const char 
 	_exit(EXIT_TEMP);
 }
 
+/* Through the zygote: the delivery's pid, -1 (run qmail-remote) or -2. */
+static pid_t start_zygote(int out_fd, const char *msgid, const char *sender, const char *rcpt)
+{
+	if (!want_zygote || rzygote_start(remote_prog) < 0)
+		return -1;
+	char path[64];
+	snprintf(path, sizeof path, "queue/mess/%s", msgid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1; /* the child path reports it */
+	const char *at = strrchr(rcpt, '@');
+	pid_t pid = rzygote_deliver(fd, out_fd, at ? at + 1 : "", sender, rcpt);
+	close(fd);
+	return pid;
+}
+
 static void start(const char *did, const char *msgid, const char *sender, const char *rcpt)
 {
 	if (access(remote_prog, X_OK) < 0 && errno == ENOENT) {
@@ -80,19 +102,26 @@ static void start(const char *did, const char *msgid, const char *sender, const 
 	}
 	int p[2];
 	pid_t pid = -1;
-	if (pipe2(p, O_CLOEXEC) == 0 && (pid = fork()) == 0)
-		child(p[1], msgid, sender, rcpt);
-	if (pid < 0) {
-		report(did, "Zunable to fork qmail-remote.", 29);
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		report(did, "Zunable to make a pipe for qmail-remote.", 40);
 		return;
 	}
+	pid = start_zygote(p[1], msgid, sender, rcpt);
+	bool via_zygote = pid > 0;
+	if (pid == -1 && (pid = fork()) == 0)
+		child(p[1], msgid, sender, rcpt);
 	close(p[1]);
+	if (pid < 0) {
+		close(p[0]);
+		report(did, "Zunable to start qmail-remote.", 30);
+		return;
+	}
 	fd_set_nonblock(p[0], 1);
 	if (n_jobs == cap_jobs) {
 		cap_jobs = cap_jobs ? cap_jobs * 2 : 16;
 		jobs = xreallocarray(jobs, cap_jobs, sizeof *jobs);
 	}
-	jobs[n_jobs++] = (struct rjob){ pid, p[0], xstrdup(did), SBUF_INIT };
+	jobs[n_jobs++] = (struct rjob){ pid, p[0], xstrdup(did), SBUF_INIT, via_zygote };
 }
 
 /* Complete requests "<did>\0<msgid>\0<sender>\0<rcpt>\0" off the buffer. */
@@ -125,8 +154,11 @@ static void finish_job(size_t i)
 {
 	struct rjob *j = &jobs[i];
 	int status = 0;
-	while (waitpid(j->pid, &status, 0) < 0 && errno == EINTR)
-		;
+	if (j->via_zygote)
+		(void)rzygote_status(j->pid, &status);
+	else
+		while (waitpid(j->pid, &status, 0) < 0 && errno == EINTR)
+			;
 	struct sbuf rep = SBUF_INIT;
 	rreport_convert(j->out.s ? j->out.s : "", j->out.len, !WIFEXITED(status), &rep);
 	report(j->did, rep.s, rep.len);
@@ -177,17 +209,21 @@ int main(void)
 		return EXIT_TEMP;
 	const char *env = getenv("QMAILREMOTE");
 	remote_prog = (env && *env) ? xstrdup(env) : instance_path("bin/qmail-remote");
+	want_zygote = !(env && *env); /* $QMAILREMOTE is run as given, per delivery */
 	struct sbuf in = SBUF_INIT;
 	bool open_in = true;
 	struct pollfd *p = NULL;
 	while (open_in || n_jobs) {
-		p = xreallocarray(p, n_jobs + 1, sizeof *p);
+		p = xreallocarray(p, n_jobs + 2, sizeof *p);
 		p[0] = (struct pollfd){ open_in ? 0 : -1, POLLIN, 0 };
 		for (size_t i = 0; i < n_jobs; i++)
 			p[i + 1] = (struct pollfd){ jobs[i].fd, POLLIN, 0 };
 		size_t n = n_jobs;
-		if (poll(p, n + 1, -1) < 0)
+		p[n + 1] = (struct pollfd){ rzygote_fd(), POLLIN, 0 };
+		if (poll(p, n + 2, -1) < 0)
 			continue;
+		if (p[n + 1].revents)
+			rzygote_read();
 		for (size_t i = n; i > 0; i--)
 			if (p[i].revents)
 				read_job(i - 1);

@@ -1,0 +1,70 @@
+"""qmail-rspawn's qmail-remote zygote (src/cmd/qmail-rspawn/rzygote.h):
+qmail-remote started once as qmailr and forked per delivery; $QMAILREMOTE
+and a lost zygote fall back to running qmail-remote per delivery."""
+
+import os
+import pwd
+import signal
+import smtplib
+
+import pytest
+
+import qng
+from remote_peers import fake_dns, peers  # noqa: F401
+
+RCPT = "bob@dest.example"
+
+
+def zygote_pid(inst):
+    """The qmail-remote process with no arguments."""
+    for pid in inst.pids("qmail-remote"):
+        try:
+            with open("/proc/%d/cmdline" % pid, "rb") as f:
+                if len([a for a in f.read().split(b"\0") if a]) == 1:
+                    return pid
+        except OSError:
+            continue
+    return None
+
+
+def send(inst, peer, tid):
+    inst.write_control("smtproutes", "dest.example:%s:%d" % (peer.host, peer.port))
+    with smtplib.SMTP("127.0.0.1", inst.port, timeout=30) as s:
+        s.sendmail("alice@example.test", [RCPT],
+                   "Subject: %s\r\n\r\nbody %s\r\n" % (tid, tid))
+
+
+def got(peer, tid, n):
+    msgs = peer.wait_messages(n, timeout=60)
+    return any(tid.encode() in m["data"] for m in msgs)
+
+
+@pytest.mark.timeout_s(120)
+def test_deliveries_fork_from_the_zygote(fresh, peers):  # noqa: F811
+    p = peers()
+    t1, t2 = qng.test_id(), qng.test_id()
+    send(fresh, p, t1)
+    assert got(p, t1, 1)
+    pid = qng.wait_until(lambda: zygote_pid(fresh), 10, what="the qmail-remote zygote")
+    with open("/proc/%d/status" % pid) as f:
+        uid = [l.split()[1] for l in f if l.startswith("Uid:")][0]
+    if fresh.mode == "root":
+        assert int(uid) == pwd.getpwnam("qmailr").pw_uid
+    send(fresh, p, t2)
+    assert got(p, t2, 2)
+    assert zygote_pid(fresh) == pid, "the zygote was replaced"
+    assert "success" in fresh.log_text("send")
+
+
+@pytest.mark.timeout_s(120)
+def test_lost_zygote_falls_back(fresh, peers):  # noqa: F811
+    p = peers()
+    t1, t2 = qng.test_id(), qng.test_id()
+    send(fresh, p, t1)
+    assert got(p, t1, 1)
+    pid = qng.wait_until(lambda: zygote_pid(fresh), 10, what="the qmail-remote zygote")
+    os.kill(pid, signal.SIGKILL)
+    send(fresh, p, t2)
+    assert got(p, t2, 2)
+    qng.wait_until(lambda: "qmail-remote zygote" in fresh.log_text("send"), 20,
+                   what="the fallback in the log")
