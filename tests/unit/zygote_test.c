@@ -28,6 +28,8 @@ static const struct parse_case cases[] = {
 	{ M("C\0"), -1, 0, NULL },          /* empty name */
 	{ M("C=x\0"), -1, 0, NULL },        /* empty name before = */
 	{ M("XA=1\0"), -1, 0, NULL },
+	{ M("DQMAILREMOTE_HOST=x\0QMAILREMOTE_RCPT=a@x\0"), 0, 2, "QMAILREMOTE_RCPT=a@x" },
+	{ M("D"), 0, 0, NULL },
 	{ "", 0, -1, 0, NULL },
 	{ M("CA\0B\0C\0D\0"), -1, 0, NULL }, /* more than max (3) */
 	{ M("CA\0B\0C\0"), 0, 3, "C" },     /* exactly max */
