@@ -68,3 +68,22 @@ def test_lost_zygote_falls_back(fresh, peers):  # noqa: F811
     assert got(p, t2, 2)
     qng.wait_until(lambda: "qmail-remote zygote" in fresh.log_text("send"), 20,
                    what="the fallback in the log")
+
+
+@pytest.mark.timeout_s(120)
+def test_flush_retries_a_host_that_came_back(fresh, peers):  # noqa: F811
+    """`qmailctl flush` also clears the connection-failure table: a host
+    that refused connections and is back gets the mail at once."""
+    from remote_peers import free_tcp_port
+    port = free_tcp_port("127.0.0.1")
+    fresh.write_control("smtproutes", "dest.example:127.0.0.1:%d" % port)
+    tids = [qng.test_id() for _ in range(3)]
+    for tid in tids:     # two failures in a row put the address in backoff
+        with smtplib.SMTP("127.0.0.1", fresh.port, timeout=30) as s:
+            s.sendmail("alice@example.test", [RCPT], "Subject: %s\r\n\r\nbody\r\n" % tid)
+    qng.wait_until(lambda: fresh.log_text("send").count("Connection refused") >= 2, 30,
+                   what="two refused connections")
+    p = peers(port=port)
+    fresh.ctl("flush")
+    msgs = p.wait_messages(3, timeout=20)
+    assert all(any(t.encode() in m["data"] for m in msgs) for t in tids)

@@ -13,6 +13,7 @@
 
 #include "alloc.h"
 #include "ctl.h"
+#include "tcpto.h"
 #include "exitcode.h"
 #include "fdio.h"
 #include "inject_svc.h"
@@ -245,9 +246,16 @@ int ctl_reload(int argc, char **argv)
 	return signal_verb(argc, SIGHUP, "reload");
 }
 
+/* Retry now, everything: also forget qmail-remote's connection failures
+ * (as qmail-tcpok), or a destination that just came back stays in backoff
+ * and every retry is skipped. */
 int ctl_flush(int argc, char **argv)
 {
 	(void)argv;
+	char *tcpto = instance_path("queue/lock/tcpto");
+	if (argc == 0 && tcpto_clear(tcpto) < 0 && errno != ENOENT)
+		ctl_warn("cannot clear queue/lock/tcpto: %s", strerror(errno));
+	free(tcpto);
 	return signal_verb(argc, SIGALRM, "flush");
 }
 
