@@ -2,6 +2,8 @@
 
 #include "exitcode.h"
 #include "fdio.h"
+#include "control.h"
+#include "sbuf.h"
 #include "scan.h"
 
 #include <errno.h>
@@ -9,6 +11,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,4 +211,76 @@ void zygote_serve(void)
 		if (p[0].revents && serve_one(zfd, sfd))
 			return;
 	}
+}
+
+int zygote_send(int fd, char kind, const struct strlist *assign, const int *fds, size_t n_fds)
+{
+	struct sbuf m = SBUF_INIT;
+	sbuf_append_char(&m, kind);
+	for (size_t i = 0; i < assign->n; i++)
+		sbuf_append(&m, assign->v[i], strlen(assign->v[i]) + 1);
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(2 * sizeof(int))];
+	} c;
+	memset(&c, 0, sizeof c);
+	struct iovec iov = { m.s, m.len };
+	struct msghdr h = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.b,
+	                    .msg_controllen = CMSG_SPACE(n_fds * sizeof(int)) };
+	struct cmsghdr *ch = CMSG_FIRSTHDR(&h);
+	ch->cmsg_level = SOL_SOCKET;
+	ch->cmsg_type = SCM_RIGHTS;
+	ch->cmsg_len = CMSG_LEN(n_fds * sizeof(int));
+	memcpy(CMSG_DATA(ch), fds, n_fds * sizeof(int));
+	int rc = n_fds >= 1 && n_fds <= 2 && m.len <= ZYGOTE_MSG_MAX &&
+	         sendmsg(fd, &h, MSG_NOSIGNAL) == (ssize_t)m.len ? 0 : -1;
+	sbuf_free(&m);
+	return rc;
+}
+
+ssize_t zygote_recv_wait(int fd, char *buf, size_t cap, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int rc;
+	while ((rc = poll(&p, 1, ms)) < 0 && errno == EINTR)
+		;
+	if (rc <= 0) {
+		if (rc == 0)
+			errno = ETIMEDOUT;
+		return -1;
+	}
+	return recv(fd, buf, cap, 0);
+}
+
+int zygote_parse_end(const char *msg, size_t len, pid_t *pid, int *status)
+{
+	char buf[48];
+	uint64_t p, st;
+	if (len < 2 || len >= sizeof buf || msg[0] != 'E')
+		return -1;
+	memcpy(buf, msg, len);
+	buf[len] = '\0';
+	char *sp = strchr(buf, ' ');
+	if (!sp)
+		return -1;
+	*sp = '\0';
+	if (!scan_u64_str(buf + 1, INT32_MAX, &p) || !scan_u64_str(sp + 1, INT32_MAX, &st))
+		return -1;
+	*pid = (pid_t)p;
+	*status = (int)st;
+	return 0;
+}
+
+int zygote_parse_pid(const char *msg, size_t len, pid_t *pid)
+{
+	char buf[32];
+	uint64_t p;
+	if (len < 2 || len >= sizeof buf || msg[0] != 'P')
+		return -1;
+	memcpy(buf, msg + 1, len - 1);
+	buf[len - 1] = '\0';
+	if (!scan_u64_str(buf, INT32_MAX, &p))
+		return -1;
+	*pid = (pid_t)p;
+	return 0;
 }

@@ -23,6 +23,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #define ZYGOTE_CTL_FD 5
 #define ZYGOTE_MSG_MAX 8192
@@ -32,6 +33,17 @@
 void zygote_serve(void);
 /* True in a process that zygote_serve returned to from a request. */
 bool zygote_is_session(void);
+
+/* The other side (qmail-listen, qmail-rspawn).  send: one request of
+ * kind 'C' or 'D' with the assignments and descriptors; 0, or -1 (too
+ * big, or sendmsg failed).  recv_wait: one packet within ms (-1 with
+ * ETIMEDOUT).  parse_end: an "E pid status" report; parse_pid: a "P pid"
+ * answer (pid 0: refused); both 0, or -1 when malformed. */
+struct strlist;
+int zygote_send(int fd, char kind, const struct strlist *assign, const int *fds, size_t n_fds);
+ssize_t zygote_recv_wait(int fd, char *buf, size_t cap, int ms);
+int zygote_parse_end(const char *msg, size_t len, pid_t *pid, int *status);
+int zygote_parse_pid(const char *msg, size_t len, pid_t *pid);
 
 /* The request parser, shared with its unit test and fuzzer: splits
  * msg[0..len) ("C" then NUL-terminated assignments) into out (pointers

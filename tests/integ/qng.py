@@ -308,6 +308,20 @@ class Instance:
         return self.run([self.bin(prog)] + list(args), input=msg, env=env, timeout=60)
 
 
+def queue_daemon_pid(inst, timeout=15):
+    """The instance's queue daemon (qmail-queue -d), waiting for it."""
+    def find():
+        for pid in inst.pids("qmail-queue"):
+            try:
+                with open("/proc/%d/cmdline" % pid, "rb") as f:
+                    if f.read().split(b"\0")[1:2] == [b"-d"]:
+                        return pid
+            except OSError:
+                continue
+        return None
+    return wait_until(find, timeout, what="the queue daemon")
+
+
 def exe_name(pid):
     try:
         return os.path.basename(os.readlink("/proc/%d/exe" % pid))

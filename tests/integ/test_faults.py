@@ -303,16 +303,7 @@ def test_sendmail_fault(finst, inject):
 def queue_daemon_pid(inst):
     """qmail-queue -d (docs/PROTOCOLS.md "Queue daemon"): its workers write
     the queue for sendmail and qmail-smtpd."""
-    def find():
-        for pid in inst.pids("qmail-queue"):
-            try:
-                with open("/proc/%d/cmdline" % pid, "rb") as f:
-                    if f.read().split(b"\0")[1:2] == [b"-d"]:
-                        return pid
-            except OSError:
-                continue
-        return None
-    return qng.wait_until(find, 15, what="the queue daemon")
+    return qng.queue_daemon_pid(inst)
 
 
 @pytest.mark.timeout_s(60)

@@ -18,14 +18,10 @@ SOCK = "run/queue/qmail-queue.sock"
 
 
 def daemon_pid(inst):
-    for pid in inst.pids("qmail-queue"):
-        try:
-            with open("/proc/%d/cmdline" % pid, "rb") as f:
-                if f.read().split(b"\0")[1:2] == [b"-d"]:
-                    return pid
-        except OSError:
-            continue
-    return None
+    try:
+        return qng.queue_daemon_pid(inst, timeout=0)
+    except qng.QngError:
+        return None
 
 
 def smtp_send(inst, tid):

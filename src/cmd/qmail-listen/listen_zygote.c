@@ -15,12 +15,10 @@
 #include "listen.h"
 
 #include "exitcode.h"
-#include "scan.h"
 #include "zygote.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -39,19 +37,6 @@ static time_t failed_at;
 int listen_zygote_fd(void)
 {
 	return zfd;
-}
-
-static ssize_t recv_wait(char *buf, size_t cap, int ms)
-{
-	struct pollfd p = { .fd = zfd, .events = POLLIN };
-	int rc;
-	while ((rc = poll(&p, 1, ms)) < 0 && errno == EINTR)
-		;
-	if (rc == 0) {
-		errno = ETIMEDOUT;
-		return -1;
-	}
-	return rc < 0 ? -1 : recv(zfd, buf, cap, 0);
 }
 
 static void give_up(const char *why)
@@ -88,7 +73,7 @@ int listen_zygote_start(const struct listen_opts *o)
 	close(sv[1]);
 	zfd = sv[0];
 	char r[8];
-	if (zpid < 0 || recv_wait(r, sizeof r, ZYGOTE_READY_MS) != 1 || r[0] != 'R') {
+	if (zpid < 0 || zygote_recv_wait(zfd, r, sizeof r, ZYGOTE_READY_MS) != 1 || r[0] != 'R') {
 		give_up("no ready message");
 		return -1;
 	}
@@ -100,18 +85,10 @@ int listen_zygote_start(const struct listen_opts *o)
 static void handle_end(const char *msg, size_t len,
                        void (*on_end)(void *arg, pid_t pid, int status), void *arg)
 {
-	char buf[48];
-	uint64_t pid, st;
-	if (len >= sizeof buf)
-		return;
-	memcpy(buf, msg, len);
-	buf[len] = '\0';
-	char *sp = strchr(buf, ' ');
-	if (buf[0] != 'E' || !sp)
-		return;
-	*sp = '\0';
-	if (scan_u64_str(buf + 1, INT32_MAX, &pid) && scan_u64_str(sp + 1, INT32_MAX, &st))
-		on_end(arg, (pid_t)pid, (int)st);
+	pid_t pid;
+	int st;
+	if (zygote_parse_end(msg, len, &pid, &st) == 0)
+		on_end(arg, pid, st);
 }
 
 void listen_zygote_read(void (*on_end)(void *arg, pid_t pid, int status), void *arg)
@@ -130,43 +107,18 @@ void listen_zygote_read(void (*on_end)(void *arg, pid_t pid, int status), void *
 		give_up("the zygote closed its channel");
 }
 
-static int send_conn(int sock, int ctl, const struct strlist *assign)
-{
-	struct sbuf m = SBUF_INIT;
-	sbuf_append_char(&m, 'C');
-	for (size_t i = 0; i < assign->n; i++)
-		sbuf_append(&m, assign->v[i], strlen(assign->v[i]) + 1);
-	int fds[2] = { sock, ctl };
-	union {
-		struct cmsghdr h;
-		char b[CMSG_SPACE(2 * sizeof(int))];
-	} c;
-	size_t n_fds = ctl >= 0 ? 2 : 1;
-	struct iovec iov = { m.s, m.len };
-	struct msghdr h = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.b,
-	                    .msg_controllen = CMSG_SPACE(n_fds * sizeof(int)) };
-	struct cmsghdr *ch = CMSG_FIRSTHDR(&h);
-	ch->cmsg_level = SOL_SOCKET;
-	ch->cmsg_type = SCM_RIGHTS;
-	ch->cmsg_len = CMSG_LEN(n_fds * sizeof(int));
-	memcpy(CMSG_DATA(ch), fds, n_fds * sizeof(int));
-	int rc = m.len <= ZYGOTE_MSG_MAX && sendmsg(zfd, &h, MSG_NOSIGNAL) == (ssize_t)m.len
-	         ? 0 : -1;
-	sbuf_free(&m);
-	return rc;
-}
-
 pid_t listen_zygote_conn(int sock, int ctl, const struct strlist *assign,
                          void (*on_end)(void *arg, pid_t pid, int status), void *arg)
 {
-	if (zfd < 0 || send_conn(sock, ctl, assign) < 0) {
+	int fds[2] = { sock, ctl };
+	if (zfd < 0 || zygote_send(zfd, 'C', assign, fds, ctl >= 0 ? 2 : 1) < 0) {
 		if (zfd >= 0)
 			give_up("unable to pass a connection");
 		return -1;
 	}
 	for (;;) {
 		char msg[64];
-		ssize_t n = recv_wait(msg, sizeof msg - 1, ZYGOTE_REPLY_MS);
+		ssize_t n = zygote_recv_wait(zfd, msg, sizeof msg - 1, ZYGOTE_REPLY_MS);
 		if (n <= 0) {
 			/* It may hold the connection: never start a second program on it. */
 			give_up(n == 0 ? "the zygote closed its channel" : "no answer");
@@ -176,13 +128,12 @@ pid_t listen_zygote_conn(int sock, int ctl, const struct strlist *assign,
 			handle_end(msg, (size_t)n, on_end, arg);
 			continue;
 		}
-		msg[n] = '\0';
-		uint64_t pid;
-		if (msg[0] != 'P' || !scan_u64_str(msg + 1, INT32_MAX, &pid)) {
+		pid_t pid;
+		if (zygote_parse_pid(msg, (size_t)n, &pid) < 0) {
 			give_up("a malformed answer");
 			return -2;
 		}
-		return pid > 0 ? (pid_t)pid : -1;
+		return pid > 0 ? pid : -1;
 	}
 }
 

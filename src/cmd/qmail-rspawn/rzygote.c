@@ -2,12 +2,11 @@
 
 #include "alloc.h"
 #include "sbuf.h"
-#include "scan.h"
+#include "control.h"
 #include "zygote.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -52,19 +51,6 @@ static void give_up(const char *why)
 	failed_at = time(NULL);
 }
 
-static ssize_t recv_wait(char *buf, size_t cap, int ms)
-{
-	struct pollfd p = { .fd = zfd, .events = POLLIN };
-	int rc;
-	while ((rc = poll(&p, 1, ms)) < 0 && errno == EINTR)
-		;
-	if (rc <= 0) {
-		errno = rc == 0 ? ETIMEDOUT : errno;
-		return -1;
-	}
-	return recv(zfd, buf, cap, 0);
-}
-
 static void child(const char *prog, int end)
 {
 	int null = open("/dev/null", O_RDWR);
@@ -97,7 +83,7 @@ int rzygote_start(const char *prog)
 	close(sv[1]);
 	zfd = sv[0];
 	char r[8];
-	if (zpid < 0 || recv_wait(r, sizeof r, READY_MS) != 1 || r[0] != 'R') {
+	if (zpid < 0 || zygote_recv_wait(zfd, r, sizeof r, READY_MS) != 1 || r[0] != 'R') {
 		give_up("no ready message");
 		return -1;
 	}
@@ -106,23 +92,15 @@ int rzygote_start(const char *prog)
 
 static void note_end(const char *msg, size_t len)
 {
-	char buf[48];
-	uint64_t pid, st;
-	if (len >= sizeof buf || len < 2 || msg[0] != 'E')
-		return;
-	memcpy(buf, msg, len);
-	buf[len] = '\0';
-	char *sp = strchr(buf, ' ');
-	if (!sp)
-		return;
-	*sp = '\0';
-	if (!scan_u64_str(buf + 1, INT32_MAX, &pid) || !scan_u64_str(sp + 1, INT32_MAX, &st))
+	pid_t pid;
+	int st;
+	if (zygote_parse_end(msg, len, &pid, &st) < 0)
 		return;
 	if (n_ends == cap_ends) {
 		cap_ends = cap_ends ? cap_ends * 2 : 16;
 		ends = xreallocarray(ends, cap_ends, sizeof *ends);
 	}
-	ends[n_ends++] = (struct ended){ (pid_t)pid, (int)st };
+	ends[n_ends++] = (struct ended){ pid, st };
 }
 
 void rzygote_read(void)
@@ -162,7 +140,7 @@ bool rzygote_status(pid_t pid, int *status)
 			*status = 0; /* unknown: the report alone decides */
 			return true;
 		}
-		ssize_t n = recv_wait(msg, sizeof msg, STATUS_WAIT_MS);
+		ssize_t n = zygote_recv_wait(zfd, msg, sizeof msg, STATUS_WAIT_MS);
 		if (n <= 0) {
 			give_up(n == 0 ? "the zygote closed its channel" : "no report");
 			continue;
@@ -175,31 +153,19 @@ bool rzygote_status(pid_t pid, int *status)
 static int send_request(int msg_fd, int out_fd, const char *host, const char *sender,
                         const char *rcpt)
 {
-	struct sbuf m = SBUF_INIT;
-	sbuf_append_char(&m, 'D');
-	sbuf_printf(&m, "QMAILREMOTE_HOST=%s", host);
-	sbuf_append_char(&m, '\0');
-	sbuf_printf(&m, "QMAILREMOTE_SENDER=%s", sender);
-	sbuf_append_char(&m, '\0');
-	sbuf_printf(&m, "QMAILREMOTE_RCPT=%s", rcpt);
-	sbuf_append_char(&m, '\0');
+	struct strlist a = { 0 };
+	struct sbuf b = SBUF_INIT;
+	const char *names[3] = { "QMAILREMOTE_HOST=", "QMAILREMOTE_SENDER=", "QMAILREMOTE_RCPT=" };
+	const char *values[3] = { host, sender, rcpt };
+	for (int i = 0; i < 3; i++) {
+		sbuf_set_str(&b, names[i]);
+		sbuf_append_str(&b, values[i]);
+		strlist_add(&a, b.s, b.len);
+	}
 	int fds[2] = { msg_fd, out_fd };
-	union {
-		struct cmsghdr h;
-		char b[CMSG_SPACE(2 * sizeof(int))];
-	} c;
-	memset(&c, 0, sizeof c);
-	struct iovec iov = { m.s, m.len };
-	struct msghdr h = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.b,
-	                    .msg_controllen = sizeof c.b };
-	struct cmsghdr *ch = CMSG_FIRSTHDR(&h);
-	ch->cmsg_level = SOL_SOCKET;
-	ch->cmsg_type = SCM_RIGHTS;
-	ch->cmsg_len = CMSG_LEN(2 * sizeof(int));
-	memcpy(CMSG_DATA(ch), fds, sizeof fds);
-	int rc = m.len <= ZYGOTE_MSG_MAX && sendmsg(zfd, &h, MSG_NOSIGNAL) == (ssize_t)m.len
-	         ? 0 : -1;
-	sbuf_free(&m);
+	int rc = zygote_send(zfd, 'D', &a, fds, 2);
+	strlist_free(&a);
+	sbuf_free(&b);
 	return rc;
 }
 
@@ -213,7 +179,7 @@ pid_t rzygote_deliver(int msg_fd, int out_fd, const char *host, const char *send
 	}
 	for (;;) {
 		char msg[64];
-		ssize_t n = recv_wait(msg, sizeof msg - 1, STATUS_WAIT_MS);
+		ssize_t n = zygote_recv_wait(zfd, msg, sizeof msg - 1, STATUS_WAIT_MS);
 		if (n <= 0) {
 			give_up(n == 0 ? "the zygote closed its channel" : "no answer");
 			return -2;
@@ -222,12 +188,11 @@ pid_t rzygote_deliver(int msg_fd, int out_fd, const char *host, const char *send
 			note_end(msg, (size_t)n);
 			continue;
 		}
-		msg[n] = '\0';
-		uint64_t pid;
-		if (msg[0] != 'P' || !scan_u64_str(msg + 1, INT32_MAX, &pid)) {
+		pid_t pid;
+		if (zygote_parse_pid(msg, (size_t)n, &pid) < 0) {
 			give_up("a malformed answer");
 			return -2;
 		}
-		return pid > 0 ? (pid_t)pid : -1; /* "P0": refused, ours are intact */
+		return pid > 0 ? pid : -1; /* "P0": refused, ours are intact */
 	}
 }
