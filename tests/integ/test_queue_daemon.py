@@ -38,6 +38,7 @@ def received_line(data):
 
 def test_daemon_runs_as_queue_account(fresh):
     pid = qng.wait_until(lambda: daemon_pid(fresh), 15, what="the queue daemon")
+    qng.wait_until(lambda: os.path.exists(fresh.path(SOCK)), 15, what="its socket")
     st = os.stat(fresh.path(SOCK))
     assert stat.S_ISSOCK(st.st_mode) and stat.S_IMODE(st.st_mode) == 0o777
     with open("/proc/%d/status" % pid) as f:
