@@ -59,6 +59,7 @@ def test_daemon_runs_as_queue_account(fresh):
 
 def test_fallback_when_daemon_is_gone(fresh):
     pid = qng.wait_until(lambda: daemon_pid(fresh), 15, what="the queue daemon")
+    qng.wait_until(lambda: os.path.exists(fresh.path(SOCK)), 15, what="its socket")
     os.kill(pid, signal.SIGKILL)          # leaves a stale socket behind
     qng.wait_until(lambda: daemon_pid(fresh) is None, 10, what="the daemon gone")
     assert os.path.exists(fresh.path(SOCK))
