@@ -9,12 +9,16 @@ own POP3), no message deleted at QUIT comes back, flags survive
 (qmail-pop3d's new/ -> cur/ move marks nothing read; an IMAP-set \\Seen and
 \\Flagged stay), Dovecot with `pop3_uidl_format = %f` gives the same UIDLs
 as qmail-pop3d, and a flag Dovecot sets later (a rename in cur/) does not
-change qmail-pop3d's UIDL.  Needs root (Dovecot's master) and
-dovecot-core + dovecot-pop3d; skipped otherwise."""
+change qmail-pop3d's UIDL.  With dovecot-imapd installed, a real IMAP client
+(imaplib) reads the same messages, bodies and flags from Dovecot's IMAP.
+Needs root (Dovecot's master) and dovecot-core + dovecot-pop3d; skipped
+otherwise."""
 
+import imaplib
 import json
 import os
 import poplib
+import re
 import smtplib
 import socket
 import subprocess
@@ -28,6 +32,7 @@ from test_pop3 import login, pop3_instance, put_msg
 DOVECOT = "/usr/sbin/dovecot"
 DOVEADM = "/usr/bin/doveadm"
 DOVECOT_POP3 = "/usr/lib/dovecot/pop3"
+DOVECOT_IMAP = "/usr/lib/dovecot/imap"   # dovecot-imapd: IMAP too when installed
 
 pytestmark = [
     pytest.mark.skipif(not (os.path.exists(DOVECOT) and os.path.exists(DOVEADM) and
@@ -42,7 +47,7 @@ DOVECOT_CONF = """\
 base_dir = {d}/run
 state_dir = {d}/state
 instance_name = qng-test-{port}
-protocols = pop3
+protocols = pop3{imap}
 listen = 127.0.0.1
 log_path = {d}/dovecot.log
 ssl = no
@@ -70,6 +75,18 @@ service pop3-login {{
 }}
 """
 
+IMAP_CONF = """\
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {imap_port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+"""
+
 
 class Dovecot:
     """A private Dovecot serving MAILDIR to ALICE (password ALICE_PW)."""
@@ -85,9 +102,13 @@ class Dovecot:
         with open(os.path.join(base, "passwd"), "w") as f:
             f.write("%s:{PLAIN}%s:%d:%d::%s::\n" % (ALICE, ALICE_PW, st.st_uid, st.st_gid,
                                                     os.path.join(base, "mail")))
+        self.imap_port = qng.free_port() if os.path.exists(DOVECOT_IMAP) else None
         self.conf = os.path.join(base, "dovecot.conf")
         with open(self.conf, "w") as f:
-            f.write(DOVECOT_CONF.format(d=base, port=self.port, maildir=maildir.rstrip("/")))
+            f.write(DOVECOT_CONF.format(d=base, port=self.port, maildir=maildir.rstrip("/"),
+                                        imap=" imap" if self.imap_port else ""))
+            if self.imap_port:
+                f.write(IMAP_CONF.format(imap_port=self.imap_port))
         self.proc = subprocess.Popen([DOVECOT, "-F", "-c", self.conf],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         qng.wait_until(lambda: self.proc.poll() is not None or port_open(self.port), 15,
@@ -113,6 +134,32 @@ class Dovecot:
         p.user(ALICE)
         p.pass_(ALICE_PW)
         return p
+
+    def imap_read(self):
+        """{marker: (flags, LF text)} of INBOX over IMAP (imaplib, read-only,
+        BODY.PEEK: reading changes no flag)."""
+        m = imaplib.IMAP4("127.0.0.1", self.imap_port, timeout=20)
+        try:
+            m.login(ALICE, ALICE_PW)
+            typ, _ = m.select("INBOX", readonly=True)
+            assert typ == "OK"
+            typ, data = m.fetch("1:*", "(FLAGS BODY.PEEK[])")
+            assert typ == "OK"
+            out = {}
+            for item in data:
+                if not isinstance(item, tuple):
+                    continue
+                flags = re.search(rb"FLAGS \(([^)]*)\)", item[0])
+                text = item[1].replace(b"\r\n", b"\n").decode()
+                got = set(flags.group(1).decode().split()) if flags else set()
+                out[marker_of(text)] = (got - {"\\Recent"}, text)
+            m.logout()
+            return out
+        finally:
+            try:
+                m.shutdown()
+            except OSError:
+                pass
 
     def log(self):
         try:
@@ -208,6 +255,12 @@ def test_dovecot_reads_what_qmail_pop3d_left(box):
         assert seen[flagged][0] == {"\\Seen", "\\Flagged"}, seen[flagged]
         for tid in (tids[0], tids[2]):
             assert not seen[tid][0] & {"\\Seen", "\\Deleted", "\\Flagged"}, seen[tid]
+        # a real IMAP client (imaplib) sees the same messages, bodies and flags
+        if dove.imap_port:
+            over_imap = dove.imap_read()
+            assert set(over_imap) == set(seen), (over_imap.keys(), dove.log())
+            for tid in seen:
+                assert over_imap[tid] == seen[tid], (tid, over_imap[tid], seen[tid])
         # Dovecot's POP3 with pop3_uidl_format = %f: the same UIDLs, same bodies
         p = dove.pop3()
         for n, uid in (x.decode().split() for x in p.uidl()[1]):
