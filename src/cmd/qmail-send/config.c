@@ -21,6 +21,16 @@ size_t config_concurrency(enum chan ch)
 	return v ? (size_t)v : 1;
 }
 
+size_t config_per_domain(void)
+{
+	uint64_t v;
+	if (control_read_u64("concurrencyperdomain", 0, CONCURRENCY_MAX, &v) < 0) {
+		slog("warning: unable to read control/concurrencyperdomain, using no limit");
+		v = 0;
+	}
+	return (size_t)v;
+}
+
 static int read_line(const char *name, const char *def, struct sbuf *out)
 {
 	sbuf_clear(out);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "alloc.h"
@@ -79,19 +80,57 @@ static void start_one(struct send_state *s, struct chan_state *c, struct job *j)
 	slog_status(s);
 }
 
+/* The part after the last '@': the destination a per-domain limit counts. */
+static const char *job_domain(const struct job *j)
+{
+	const char *at = strrchr(j->routed, '@');
+	return at ? at + 1 : j->routed;
+}
+
+static bool domain_full(const struct chan_state *c, const struct job *j)
+{
+	if (c->per_domain == 0 || c->per_domain >= c->concurrency)
+		return false;
+	const char *dom = job_domain(j);
+	size_t n = 0;
+	for (size_t i = 0; i < c->n_slots && n < c->per_domain; i++)
+		if (c->slots[i].did && strcasecmp(job_domain(c->slots[i].job), dom) == 0)
+			n++;
+	return n >= c->per_domain;
+}
+
+/* Starts what is due, up to the channel's concurrency; a job whose domain
+ * is at concurrencyperdomain waits (put back unchanged) while jobs for
+ * other domains behind it go. */
+static void start_channel(struct send_state *s, struct chan_state *c)
+{
+	struct job **held = NULL;
+	size_t n_held = 0;
+	while (c->alive && c->n_busy < c->concurrency && c->n_busy < c->n_slots) {
+		struct job *j = heap_top(&c->wait);
+		if (!j || j->next > s->now)
+			break;
+		j = heap_pop(&c->wait);
+		if (domain_full(c, j)) {
+			held = xreallocarray(held, n_held + 1, sizeof *held);
+			held[n_held++] = j;
+			continue;
+		}
+		start_one(s, c, j);
+	}
+	const struct job *top = heap_top(&c->wait);
+	c->is_held = n_held > 0 && (!top || top->next > s->now);
+	for (size_t i = 0; i < n_held; i++)
+		heap_push(&c->wait, held[i]);
+	free(held);
+}
+
 void deliver_start_ready(struct send_state *s)
 {
 	if (s->stopping)
 		return;
-	for (int ch = 0; ch < CHAN_COUNT; ch++) {
-		struct chan_state *c = &s->chan[ch];
-		while (c->alive && c->n_busy < c->concurrency && c->n_busy < c->n_slots) {
-			struct job *j = heap_top(&c->wait);
-			if (!j || j->next > s->now)
-				break;
-			start_one(s, c, heap_pop(&c->wait));
-		}
-	}
+	for (int ch = 0; ch < CHAN_COUNT; ch++)
+		start_channel(s, &s->chan[ch]);
 }
 
 void deliver_flush(struct send_state *s)

@@ -56,6 +56,7 @@ static void set_concurrency(struct send_state *s)
 	for (int ch = 0; ch < CHAN_COUNT; ch++) {
 		struct chan_state *c = &s->chan[ch];
 		c->concurrency = config_concurrency((enum chan)ch);
+		c->per_domain = ch == CHAN_REMOTE ? config_per_domain() : 0;
 		if (c->concurrency > c->n_slots) {
 			c->slots = xreallocarray(c->slots, c->concurrency, sizeof *c->slots);
 			memset(c->slots + c->n_slots, 0,
@@ -113,7 +114,8 @@ static int next_timeout(const struct send_state *s, bool finish_waiting)
 	for (int ch = 0; ch < CHAN_COUNT && !s->stopping; ch++) {
 		const struct chan_state *c = &s->chan[ch];
 		const struct job *j = heap_top(&c->wait);
-		if (c->alive && j && c->n_busy < c->concurrency && j->next - s->now < wait)
+		if (c->alive && j && !c->is_held && c->n_busy < c->concurrency &&
+		    j->next - s->now < wait)
 			wait = j->next - s->now;
 	}
 	if (wait < 0)

@@ -92,6 +92,8 @@ struct chan_state {
 	struct slot *slots;
 	size_t n_slots;       /* allocated */
 	size_t concurrency;   /* from control */
+	size_t per_domain;    /* control/concurrencyperdomain (remote); 0: none */
+	bool is_held;         /* every ready job waits for its domain's slot */
 	size_t n_busy;
 	struct sbuf inbuf;    /* partial report */
 	bool alive;
@@ -134,6 +136,9 @@ struct job *heap_pop(struct heap *h);
 int config_load(struct send_config *c);
 void config_free(struct send_config *c);
 size_t config_concurrency(enum chan ch);
+/* control/concurrencyperdomain: remote deliveries at once to one domain
+ * (0: only concurrencyremote limits them). */
+size_t config_per_domain(void);
 
 /* adopt.c: todo/ -> env/, startup recovery. */
 void adopt_scan_todo(struct send_state *s);
