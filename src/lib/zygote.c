@@ -284,3 +284,27 @@ int zygote_parse_pid(const char *msg, size_t len, pid_t *pid)
 	*pid = (pid_t)p;
 	return 0;
 }
+
+int zygote_await_pid(int fd, int ms, void (*on_end)(void *arg, pid_t pid, int status),
+                     void *arg, pid_t *pid, const char **why)
+{
+	for (;;) {
+		char msg[64];
+		ssize_t n = zygote_recv_wait(fd, msg, sizeof msg, ms);
+		if (n <= 0) {
+			*why = n == 0 ? "the zygote closed its channel" : "no answer";
+			return -1;
+		}
+		pid_t p;
+		int st;
+		if (zygote_parse_end(msg, (size_t)n, &p, &st) == 0) {
+			on_end(arg, p, st);
+			continue;
+		}
+		if (zygote_parse_pid(msg, (size_t)n, pid) < 0) {
+			*why = "a malformed answer";
+			return -1;
+		}
+		return 0;
+	}
+}

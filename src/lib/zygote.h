@@ -44,6 +44,11 @@ int zygote_send(int fd, char kind, const struct strlist *assign, const int *fds,
 ssize_t zygote_recv_wait(int fd, char *buf, size_t cap, int ms);
 int zygote_parse_end(const char *msg, size_t len, pid_t *pid, int *status);
 int zygote_parse_pid(const char *msg, size_t len, pid_t *pid);
+/* After a request: waits for its "P" answer (ms per packet), passing the
+ * "E" reports that come first to on_end; 0 with *pid (0: refused), or -1
+ * with the reason in *why (end of file, no answer, a malformed answer). */
+int zygote_await_pid(int fd, int ms, void (*on_end)(void *arg, pid_t pid, int status),
+                     void *arg, pid_t *pid, const char **why);
 
 /* The request parser, shared with its unit test and fuzzer: splits
  * msg[0..len) ("C" then NUL-terminated assignments) into out (pointers

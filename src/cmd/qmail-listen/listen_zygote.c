@@ -116,25 +116,14 @@ pid_t listen_zygote_conn(int sock, int ctl, const struct strlist *assign,
 			give_up("unable to pass a connection");
 		return -1;
 	}
-	for (;;) {
-		char msg[64];
-		ssize_t n = zygote_recv_wait(zfd, msg, sizeof msg - 1, ZYGOTE_REPLY_MS);
-		if (n <= 0) {
-			/* It may hold the connection: never start a second program on it. */
-			give_up(n == 0 ? "the zygote closed its channel" : "no answer");
-			return -2;
-		}
-		if (msg[0] == 'E') {
-			handle_end(msg, (size_t)n, on_end, arg);
-			continue;
-		}
-		pid_t pid;
-		if (zygote_parse_pid(msg, (size_t)n, &pid) < 0) {
-			give_up("a malformed answer");
-			return -2;
-		}
-		return pid > 0 ? pid : -1;
+	pid_t pid;
+	const char *why;
+	if (zygote_await_pid(zfd, ZYGOTE_REPLY_MS, on_end, arg, &pid, &why) < 0) {
+		/* It may hold the connection: never start a second program on it. */
+		give_up(why);
+		return -2;
 	}
+	return pid > 0 ? pid : -1;
 }
 
 bool listen_zygote_reaped(pid_t pid)

@@ -90,17 +90,22 @@ int rzygote_start(const char *prog)
 	return 0;
 }
 
-static void note_end(const char *msg, size_t len)
+static void remember_end(void *arg, pid_t pid, int st)
 {
-	pid_t pid;
-	int st;
-	if (zygote_parse_end(msg, len, &pid, &st) < 0)
-		return;
+	(void)arg;
 	if (n_ends == cap_ends) {
 		cap_ends = cap_ends ? cap_ends * 2 : 16;
 		ends = xreallocarray(ends, cap_ends, sizeof *ends);
 	}
 	ends[n_ends++] = (struct ended){ pid, st };
+}
+
+static void note_end(const char *msg, size_t len)
+{
+	pid_t pid;
+	int st;
+	if (zygote_parse_end(msg, len, &pid, &st) == 0)
+		remember_end(NULL, pid, st);
 }
 
 void rzygote_read(void)
@@ -177,22 +182,11 @@ pid_t rzygote_deliver(int msg_fd, int out_fd, const char *host, const char *send
 			give_up("unable to pass a delivery");
 		return -1;
 	}
-	for (;;) {
-		char msg[64];
-		ssize_t n = zygote_recv_wait(zfd, msg, sizeof msg - 1, STATUS_WAIT_MS);
-		if (n <= 0) {
-			give_up(n == 0 ? "the zygote closed its channel" : "no answer");
-			return -2;
-		}
-		if (msg[0] == 'E') {
-			note_end(msg, (size_t)n);
-			continue;
-		}
-		pid_t pid;
-		if (zygote_parse_pid(msg, (size_t)n, &pid) < 0) {
-			give_up("a malformed answer");
-			return -2;
-		}
-		return pid > 0 ? pid : -1; /* "P0": refused, ours are intact */
+	pid_t pid;
+	const char *why;
+	if (zygote_await_pid(zfd, STATUS_WAIT_MS, remember_end, NULL, &pid, &why) < 0) {
+		give_up(why);
+		return -2;
 	}
+	return pid > 0 ? pid : -1; /* "P0": refused, ours are intact */
 }
