@@ -31,5 +31,9 @@ int fd_set_nonblock(int fd, int on);
 int fd_close_checked(int fd);   /* close() whose error is reported */
 /* Moves fd to target (dup2 + close), keeping it when fd == target. */
 int fd_move(int target, int fd);
+/* Blocks the n signals and returns a signalfd for them (close-on-exec,
+ * non-blocking), or -1 with errno: the daemons' event loops read their
+ * signals from it. */
+int fd_signals(const int *sigs, size_t n);
 
 #endif

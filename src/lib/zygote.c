@@ -2,8 +2,7 @@
 
 #include "exitcode.h"
 #include "fdio.h"
-#include "control.h"
-#include "sbuf.h"
+#include "fdpass.h"
 #include "scan.h"
 
 #include <errno.h>
@@ -49,32 +48,6 @@ static void say(int fd, const char *msg, size_t len)
 {
 	if (send(fd, msg, len, MSG_NOSIGNAL) < 0 && errno != EPIPE)
 		fatal("send");
-}
-
-/* ssize_t recv of one packet and up to two descriptors. */
-static ssize_t recv_request(int fd, char *buf, size_t cap, int fds[2], size_t *n_fds)
-{
-	union {
-		struct cmsghdr h;
-		char b[CMSG_SPACE(2 * sizeof(int))];
-	} c;
-	struct iovec iov = { buf, cap };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.b,
-	                    .msg_controllen = sizeof c.b };
-	*n_fds = 0;
-	ssize_t n = recvmsg(fd, &m, MSG_CMSG_CLOEXEC);
-	for (struct cmsghdr *h = CMSG_FIRSTHDR(&m); n >= 0 && h; h = CMSG_NXTHDR(&m, h)) {
-		if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS)
-			continue;
-		size_t k = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		int got[2];
-		memcpy(got, CMSG_DATA(h), (k < 2 ? k : 2) * sizeof(int));
-		for (size_t i = 0; i < k && i < 2; i++)
-			fds[(*n_fds)++] = got[i];
-	}
-	if (n >= 0 && (m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))
-		n = -2;
-	return n;
 }
 
 static bool is_session;
@@ -142,11 +115,11 @@ static int serve_one(int zfd, int sfd)
 	char *assign[ZYGOTE_ASSIGN_MAX];
 	int fds[2];
 	size_t n_fds, n;
-	ssize_t len = recv_request(zfd, msg, sizeof msg, fds, &n_fds);
+	ssize_t len = fdpass_recv(zfd, msg, sizeof msg, fds, 2, &n_fds, 0);
 	if (len == 0)
 		_exit(EXIT_OK_CODE); /* the listener is gone */
-	if (len == -1 && (errno == EINTR || errno == EAGAIN))
-		return 0;
+	if (len < 0 && errno == ETIMEDOUT)
+		return 0; /* nothing there after all */
 	if (len < 0 || n_fds < 1 || zygote_parse(msg, (size_t)len, assign, ZYGOTE_ASSIGN_MAX,
 	                                         &n) < 0) {
 		for (size_t i = 0; i < n_fds; i++)
@@ -193,12 +166,8 @@ void zygote_serve(void)
 	unsetenv("ZYGOTEFD");
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		fatal("prctl");
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
-		fatal("sigprocmask");
-	int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	static const int sigchld[] = { SIGCHLD };
+	int sfd = fd_signals(sigchld, 1);
 	if (sfd < 0)
 		fatal("signalfd");
 	say(zfd, "R", 1);
@@ -213,98 +182,3 @@ void zygote_serve(void)
 	}
 }
 
-int zygote_send(int fd, char kind, const struct strlist *assign, const int *fds, size_t n_fds)
-{
-	struct sbuf m = SBUF_INIT;
-	sbuf_append_char(&m, kind);
-	for (size_t i = 0; i < assign->n; i++)
-		sbuf_append(&m, assign->v[i], strlen(assign->v[i]) + 1);
-	union {
-		struct cmsghdr h;
-		char b[CMSG_SPACE(2 * sizeof(int))];
-	} c;
-	memset(&c, 0, sizeof c);
-	struct iovec iov = { m.s, m.len };
-	struct msghdr h = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.b,
-	                    .msg_controllen = CMSG_SPACE(n_fds * sizeof(int)) };
-	struct cmsghdr *ch = CMSG_FIRSTHDR(&h);
-	ch->cmsg_level = SOL_SOCKET;
-	ch->cmsg_type = SCM_RIGHTS;
-	ch->cmsg_len = CMSG_LEN(n_fds * sizeof(int));
-	memcpy(CMSG_DATA(ch), fds, n_fds * sizeof(int));
-	int rc = n_fds >= 1 && n_fds <= 2 && m.len <= ZYGOTE_MSG_MAX &&
-	         sendmsg(fd, &h, MSG_NOSIGNAL) == (ssize_t)m.len ? 0 : -1;
-	sbuf_free(&m);
-	return rc;
-}
-
-ssize_t zygote_recv_wait(int fd, char *buf, size_t cap, int ms)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	int rc;
-	while ((rc = poll(&p, 1, ms)) < 0 && errno == EINTR)
-		;
-	if (rc <= 0) {
-		if (rc == 0)
-			errno = ETIMEDOUT;
-		return -1;
-	}
-	return recv(fd, buf, cap, 0);
-}
-
-int zygote_parse_end(const char *msg, size_t len, pid_t *pid, int *status)
-{
-	char buf[48];
-	uint64_t p, st;
-	if (len < 2 || len >= sizeof buf || msg[0] != 'E')
-		return -1;
-	memcpy(buf, msg, len);
-	buf[len] = '\0';
-	char *sp = strchr(buf, ' ');
-	if (!sp)
-		return -1;
-	*sp = '\0';
-	if (!scan_u64_str(buf + 1, INT32_MAX, &p) || !scan_u64_str(sp + 1, INT32_MAX, &st))
-		return -1;
-	*pid = (pid_t)p;
-	*status = (int)st;
-	return 0;
-}
-
-int zygote_parse_pid(const char *msg, size_t len, pid_t *pid)
-{
-	char buf[32];
-	uint64_t p;
-	if (len < 2 || len >= sizeof buf || msg[0] != 'P')
-		return -1;
-	memcpy(buf, msg + 1, len - 1);
-	buf[len - 1] = '\0';
-	if (!scan_u64_str(buf, INT32_MAX, &p))
-		return -1;
-	*pid = (pid_t)p;
-	return 0;
-}
-
-int zygote_await_pid(int fd, int ms, void (*on_end)(void *arg, pid_t pid, int status),
-                     void *arg, pid_t *pid, const char **why)
-{
-	for (;;) {
-		char msg[64];
-		ssize_t n = zygote_recv_wait(fd, msg, sizeof msg, ms);
-		if (n <= 0) {
-			*why = n == 0 ? "the zygote closed its channel" : "no answer";
-			return -1;
-		}
-		pid_t p;
-		int st;
-		if (zygote_parse_end(msg, (size_t)n, &p, &st) == 0) {
-			on_end(arg, p, st);
-			continue;
-		}
-		if (zygote_parse_pid(msg, (size_t)n, pid) < 0) {
-			*why = "a malformed answer";
-			return -1;
-		}
-		return 0;
-	}
-}

@@ -1,6 +1,6 @@
 /*
  * zygote.h: a program that starts once and forks per connection, for
- * qmail-listen -z (docs/PROTOCOLS.md "Listener zygote").
+ * qmail-listen -z and qmail-rspawn (docs/PROTOCOLS.md "Listener zygote").
  *
  * qmail-listen runs the program once with ZYGOTEFD naming one end of a
  * SOCK_SEQPACKET socketpair and the listener's base environment.  The
@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+#include <time.h>
 
 #define ZYGOTE_CTL_FD 5
 #define ZYGOTE_MSG_MAX 8192
@@ -34,21 +35,51 @@ void zygote_serve(void);
 /* True in a process that zygote_serve returned to from a request. */
 bool zygote_is_session(void);
 
-/* The other side (qmail-listen, qmail-rspawn).  send: one request of
- * kind 'C' or 'D' with the assignments and descriptors; 0, or -1 (too
- * big, or sendmsg failed).  recv_wait: one packet within ms (-1 with
- * ETIMEDOUT).  parse_end: an "E pid status" report; parse_pid: a "P pid"
- * answer (pid 0: refused); both 0, or -1 when malformed. */
+/*
+ * The other side (zygote_client.c: qmail-listen -z, qmail-rspawn).
+ * struct zygote_client: one zygote; name and instead are for the log
+ * ("NAME: WHY; INSTEAD for 10 s").
+ *   start: one is started when none runs and none failed in the last
+ *     ZYGOTE_RETRY_SECS; spawn(arg, end) must start the program with end as
+ *     its ZYGOTEFD and return its pid (or -1); 0 once it said "R".
+ *   request: one 'C' or 'D' request; the forked process's pid, -1 when it
+ *     was not passed (run the program yourself) or refused, -2 when its fate
+ *     is unknown (the zygote may hold the descriptors).  "E" reports that
+ *     arrive meanwhile go to on_end.
+ *   read: the reports waiting (ms > 0: wait that long for the first; none
+ *     within it is a failure).
+ *   give_up: kill and forget the zygote (its sessions go on); reaped: true
+ *     when pid was the zygote, which is then forgotten.
+ * Any failure gives up; the next start after ZYGOTE_RETRY_SECS tries again.
+ * send, parse_end ("E pid status") and parse_pid ("P pid", 0: refused) are
+ * the pieces, public for the tests.
+ */
+#define ZYGOTE_READY_MS 5000
+#define ZYGOTE_REPLY_MS 5000
+#define ZYGOTE_RETRY_SECS 10
+
 struct strlist;
+typedef void (*zygote_end_fn)(void *arg, pid_t pid, int status);
+
+struct zygote_client {
+	const char *name;
+	const char *instead;
+	pid_t pid;          /* -1: none */
+	int fd;             /* the channel, -1: none */
+	time_t failed_at;
+};
+#define ZYGOTE_CLIENT_INIT(name, instead) { (name), (instead), -1, -1, 0 }
+
+int zygote_client_start(struct zygote_client *z, pid_t (*spawn)(void *arg, int end), void *arg);
+pid_t zygote_client_request(struct zygote_client *z, char kind, const struct strlist *assign,
+                            const int *fds, size_t n_fds, zygote_end_fn on_end, void *arg);
+void zygote_client_read(struct zygote_client *z, int ms, zygote_end_fn on_end, void *arg);
+void zygote_client_give_up(struct zygote_client *z, const char *why);
+bool zygote_client_reaped(struct zygote_client *z, pid_t pid);
+
 int zygote_send(int fd, char kind, const struct strlist *assign, const int *fds, size_t n_fds);
-ssize_t zygote_recv_wait(int fd, char *buf, size_t cap, int ms);
 int zygote_parse_end(const char *msg, size_t len, pid_t *pid, int *status);
 int zygote_parse_pid(const char *msg, size_t len, pid_t *pid);
-/* After a request: waits for its "P" answer (ms per packet), passing the
- * "E" reports that come first to on_end; 0 with *pid (0: refused), or -1
- * with the reason in *why (end of file, no answer, a malformed answer). */
-int zygote_await_pid(int fd, int ms, void (*on_end)(void *arg, pid_t pid, int status),
-                     void *arg, pid_t *pid, const char **why);
 
 /* The request parser, shared with its unit test and fuzzer: splits
  * msg[0..len) ("C" then NUL-terminated assignments) into out (pointers

@@ -16,7 +16,7 @@
 #include "exitcode.h"
 #include "fdio.h"
 #include "instance.h"
-#include "tlsctl.h"
+#include "fdpass.h"
 
 /* Moves fd above 2 so that the dup2 onto 0 and 1 cannot clobber it. */
 static int raise_fd(int *fd)
@@ -111,7 +111,7 @@ static int try_daemon(struct qqueue *q, int msg_rd, int env_rd)
 	}
 #endif
 	int fds[2] = { msg_rd, env_rd };
-	if (tlsctl_send(s, msg, n, fds, 2) < 0) {
+	if (fdpass_send(s, msg, n, fds, 2) < 0) {
 		close(s);
 		return -1;
 	}

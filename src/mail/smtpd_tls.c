@@ -33,7 +33,7 @@ static bool read_handshake(struct smtpd_session *s)
 	char msg[TLSCTL_MSG_MAX];
 	int fds[2];
 	size_t n_fds;
-	ssize_t n = tlsctl_recv(s->tls_ctl, msg, sizeof msg - 1, fds, 2, &n_fds,
+	ssize_t n = fdpass_recv(s->tls_ctl, msg, sizeof msg - 1, fds, 2, &n_fds,
 	                        TLS_HANDSHAKE_WAIT_MS);
 	for (size_t i = 0; i < n_fds; i++)
 		close(fds[i]);
@@ -127,7 +127,7 @@ char smtpd_tls_check_password(struct smtpd_session *s, const char *user, const c
 	size_t n_fds;
 	if (s->tls_ctl >= 0 && tlsctl_format_auth(user, pass, (long long)bio_now_ms(), &m) == 0 &&
 	    tlsctl_send(s->tls_ctl, m.s, m.len, NULL, 0) == 0) {
-		ssize_t n = tlsctl_recv(s->tls_ctl, reply, sizeof reply, fds, 2, &n_fds,
+		ssize_t n = fdpass_recv(s->tls_ctl, reply, sizeof reply, fds, 2, &n_fds,
 		                        AUTH_CHECK_WAIT_MS);
 		for (size_t i = 0; i < n_fds; i++)
 			close(fds[i]);

@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "fdpass.h"
 #include "sbuf.h"
 
 #define TLSCTL_FD 5
@@ -44,13 +45,9 @@ struct tlsctl_info {
 	char sni[TLSCTL_FIELD_MAX + 1];
 };
 
-/* 0, or -1 with errno. */
+/* fdpass_send with the channel's size limit (TLSCTL_MSG_MAX); messages are
+ * read with fdpass_recv (fdpass.h). */
 int tlsctl_send(int fd, const void *msg, size_t len, const int *fds, size_t n_fds);
-/* Waits up to timeout_ms (-1: forever).  Returns the length (0: the peer
- * closed), or -1 with errno (ETIMEDOUT).  Received fds beyond max_fds are
- * closed; *n_fds says how many were stored. */
-ssize_t tlsctl_recv(int fd, char *buf, size_t cap, int *fds, size_t max_fds, size_t *n_fds,
-                    int timeout_ms);
 
 void tlsctl_format_ok(const char *version, const char *cipher, const char *sni,
                       struct sbuf *out);

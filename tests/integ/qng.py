@@ -308,6 +308,12 @@ class Instance:
         return self.run([self.bin(prog)] + list(args), input=msg, env=env, timeout=60)
 
 
+def assert_qcheck(inst):
+    """qmail-qcheck finds the instance's queue consistent."""
+    p = inst.qcheck()
+    assert p.returncode == 0, "qmail-qcheck: %s%s" % (p.stdout.decode(), p.stderr.decode())
+
+
 def queue_daemon_pid(inst, timeout=15):
     """The instance's queue daemon (qmail-queue -d), waiting for it."""
     def find():

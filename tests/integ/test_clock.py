@@ -29,7 +29,7 @@ import pytest
 
 import qng
 from conftest import MODES
-from qng import ALICE, DOMAIN
+from qng import ALICE, DOMAIN, assert_qcheck
 
 LIBFAKETIME = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
 EXPIRED = b"I'm not going to try again; this message has been in the queue too long."
@@ -124,11 +124,6 @@ def deferrals(inst, rcpt_local):
 def wait_deferrals(inst, rcpt_local, n, timeout=20):
     return qng.wait_until(lambda: len(deferrals(inst, rcpt_local)) >= n, timeout,
                           interval=0.1, what="%d deferral(s) for %s" % (n, rcpt_local))
-
-
-def assert_qcheck(inst):
-    p = inst.qcheck()
-    assert p.returncode == 0, "qmail-qcheck: %s%s" % (p.stdout.decode(), p.stderr.decode())
 
 
 def wait_gone(inst, tid, timeout=20):

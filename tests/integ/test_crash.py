@@ -22,7 +22,7 @@ import pytest
 
 import qng
 from conftest import MODES
-from qng import ALICE, DOMAIN
+from qng import ALICE, DOMAIN, assert_qcheck
 
 # name -> committed: whether the message is durable when the crash hits
 QUEUE_POINTS = {
@@ -75,11 +75,6 @@ def check_complete(files, tid):
     _, body = message(tid)
     for name, data in files:
         assert data.endswith(b"\n\n" + body), "partial or altered copy %s: %r" % (name, data[-200:])
-
-
-def assert_qcheck(inst):
-    p = inst.qcheck()
-    assert p.returncode == 0, "qmail-qcheck: %s%s" % (p.stdout.decode(), p.stderr.decode())
 
 
 def settle(inst, tids, timeout=60):

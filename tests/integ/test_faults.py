@@ -33,7 +33,7 @@ import pytest
 
 import qng
 from conftest import MODES
-from qng import ALICE, DOMAIN
+from qng import ALICE, DOMAIN, assert_qcheck
 
 FAIL = "fail@" + DOMAIN
 SENDER = "faults@remote.example"
@@ -118,11 +118,6 @@ def message(tid, rcpt=ALICE, big=False):
         body += ("%s\n" % ("y" * 71)) * 4000
     head = "To: %s\nSubject: %s\nMessage-ID: <%s@faults.example>\n" % (rcpt, tid, tid)
     return (head + "\n" + body).encode(), body.encode()
-
-
-def assert_qcheck(inst):
-    p = inst.qcheck()
-    assert p.returncode == 0, "qmail-qcheck: %s%s" % (p.stdout.decode(), p.stderr.decode())
 
 
 def queue_tmp(inst):

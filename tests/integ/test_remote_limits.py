@@ -7,7 +7,7 @@ import smtplib
 import pytest
 
 import qng
-from remote_peers import fake_dns, peers  # noqa: F401
+from remote_peers import peers  # noqa: F401
 
 START = re.compile(r"starting delivery (\d+): msg \d+ to remote \S+@(\S+)")
 END = re.compile(r"delivery (\d+): (success|failure|deferral)")

@@ -10,7 +10,7 @@ import smtplib
 import pytest
 
 import qng
-from remote_peers import fake_dns, peers  # noqa: F401
+from remote_peers import free_tcp_port, peers  # noqa: F401
 
 RCPT = "bob@dest.example"
 
@@ -74,7 +74,6 @@ def test_lost_zygote_falls_back(fresh, peers):  # noqa: F811
 def test_flush_retries_a_host_that_came_back(fresh, peers):  # noqa: F811
     """`qmailctl flush` also clears the connection-failure table: a host
     that refused connections and is back gets the mail at once."""
-    from remote_peers import free_tcp_port
     port = free_tcp_port("127.0.0.1")
     fresh.write_control("smtproutes", "dest.example:127.0.0.1:%d" % port)
     tids = [qng.test_id() for _ in range(3)]

@@ -4,6 +4,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <signal.h>
+#include <sys/signalfd.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -140,6 +143,22 @@ static int teardown(void **state)
 	return rmdir(dir);
 }
 
+/* fd_signals: a blocked signal is read from the descriptor instead. */
+static void test_signals(void **state)
+{
+	(void)state;
+	static const int sigs[] = { SIGUSR1 };
+	int fd = fd_signals(sigs, 1);
+	assert_true(fd >= 0);
+	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	struct signalfd_siginfo si;
+	assert_int_equal(read(fd, &si, sizeof si), -1); /* non-blocking, nothing yet */
+	assert_int_equal(raise(SIGUSR1), 0);
+	assert_int_equal(read(fd, &si, sizeof si), (ssize_t)sizeof si);
+	assert_int_equal(si.ssi_signo, SIGUSR1);
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -147,6 +166,7 @@ int main(void)
 		cmocka_unit_test(test_atomic_write),
 		cmocka_unit_test(test_pipe_io),
 		cmocka_unit_test(test_pread_pwrite_flags),
+		cmocka_unit_test(test_signals),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -107,12 +107,12 @@ static void test_send_recv_fds(void **state)
 	char buf[TLSCTL_MSG_MAX];
 	int fds[2];
 	size_t n_fds;
-	assert_int_equal(tlsctl_recv(sp[1], buf, sizeof buf, fds, 2, &n_fds, 1000), 1);
+	assert_int_equal(fdpass_recv(sp[1], buf, sizeof buf, fds, 2, &n_fds, 1000), 1);
 	assert_int_equal(n_fds, 2);
 	assert_int_equal(write(fds[1], "x", 1), 1);
 	char c;
 	assert_int_equal(read(pp[0], &c, 1), 1);
-	assert_int_equal(tlsctl_recv(sp[1], buf, sizeof buf, fds, 2, &n_fds, 10), -1);
+	assert_int_equal(fdpass_recv(sp[1], buf, sizeof buf, fds, 2, &n_fds, 10), -1);
 	assert_int_equal(errno, ETIMEDOUT);
 	char big[TLSCTL_MSG_MAX + 1] = { 0 };
 	assert_int_equal(tlsctl_send(sp[0], big, sizeof big, NULL, 0), -1);
@@ -121,7 +121,7 @@ static void test_send_recv_fds(void **state)
 	close(pp[0]);
 	close(pp[1]);
 	close(sp[0]);
-	assert_int_equal(tlsctl_recv(sp[1], buf, sizeof buf, fds, 2, &n_fds, 1000), 0);
+	assert_int_equal(fdpass_recv(sp[1], buf, sizeof buf, fds, 2, &n_fds, 1000), 0);
 	close(sp[1]);
 }
 

@@ -268,16 +268,9 @@ static void handle_signals(struct loop *l, int sfd)
 
 static int setup_signals(void)
 {
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
+	static const int sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP };
 	signal(SIGPIPE, SIG_IGN);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
-		return -1;
-	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	return fd_signals(sigs, sizeof sigs / sizeof sigs[0]);
 }
 
 /* The poll set: listening sockets, the signalfd, the zygote's channel

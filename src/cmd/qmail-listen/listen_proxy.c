@@ -107,7 +107,7 @@ static void serve_ctl(struct relay *r)
 	char msg[TLSCTL_MSG_MAX];
 	int fds[2];
 	size_t n_fds;
-	ssize_t n = tlsctl_recv(r->ctl, msg, sizeof msg, fds, 2, &n_fds, 0);
+	ssize_t n = fdpass_recv(r->ctl, msg, sizeof msg, fds, 2, &n_fds, 0);
 	for (size_t i = 0; i < n_fds; i++)
 		close(fds[i]);
 	if (n <= 0) {

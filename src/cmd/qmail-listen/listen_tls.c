@@ -117,7 +117,7 @@ static int serve_waiting(int ctl, const char *ip)
 	for (;;) {
 		int fds[2];
 		size_t n_fds;
-		ssize_t n = tlsctl_recv(ctl, msg, sizeof msg, fds, 2, &n_fds, -1);
+		ssize_t n = fdpass_recv(ctl, msg, sizeof msg, fds, 2, &n_fds, -1);
 		if (n <= 0)
 			return 0; /* smtpd ended without TLS */
 		if (n == 1 && msg[0] == 'S' && n_fds == 2)
@@ -230,7 +230,7 @@ pid_t listen_tls_request(const struct listen_opts *o, int ctl, const char *ip,
 	char msg[TLSCTL_MSG_MAX];
 	int fds[2];
 	size_t n_fds = 0;
-	ssize_t n = tlsctl_recv(ctl, msg, sizeof msg, fds, 2, &n_fds, 0);
+	ssize_t n = fdpass_recv(ctl, msg, sizeof msg, fds, 2, &n_fds, 0);
 	if (n < 0 && (errno == ETIMEDOUT || errno == EAGAIN || errno == EINTR))
 		return 0;
 	pid_t pid = 0;

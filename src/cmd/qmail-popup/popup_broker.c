@@ -108,7 +108,7 @@ static ssize_t next_packet(int chan, char *buf, size_t cap, int *fd)
 {
 	int fds[2];
 	size_t n_fds;
-	ssize_t n = tlsctl_recv(chan, buf, cap, fds, 2, &n_fds, -1);
+	ssize_t n = fdpass_recv(chan, buf, cap, fds, 2, &n_fds, -1);
 	*fd = n_fds > 0 ? fds[0] : -1;
 	for (size_t i = 1; i < n_fds; i++)
 		close(fds[i]);

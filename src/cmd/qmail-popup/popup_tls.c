@@ -22,7 +22,7 @@ static bool read_handshake(int ctl)
 	int fds[2];
 	size_t n_fds;
 	struct tlsctl_info info;
-	ssize_t n = tlsctl_recv(ctl, msg, sizeof msg - 1, fds, 2, &n_fds, TLS_HANDSHAKE_WAIT_MS);
+	ssize_t n = fdpass_recv(ctl, msg, sizeof msg - 1, fds, 2, &n_fds, TLS_HANDSHAKE_WAIT_MS);
 	for (size_t i = 0; i < n_fds; i++)
 		close(fds[i]);
 	if (n > 0 && tlsctl_parse_ok(msg, (size_t)n, &info) == 0) {

@@ -1,9 +1,10 @@
 #include "qq_daemon.h"
 
 #include "exitcode.h"
+#include "fdio.h"
 #include "instance.h"
 #include "qqueue.h"
-#include "tlsctl.h"
+#include "fdpass.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -71,7 +72,7 @@ static void worker_run(struct daemon *d, int conn)
 	size_t n_fds = 0;
 	if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cr, &cl) < 0)
 		qq_die(QQ_BUG);
-	ssize_t n = tlsctl_recv(conn, msg, sizeof msg - 1, fds, 2, &n_fds, QQ_DAEMON_RECV_MS);
+	ssize_t n = fdpass_recv(conn, msg, sizeof msg - 1, fds, 2, &n_fds, QQ_DAEMON_RECV_MS);
 	if (n < 1 || msg[0] != 'Q' || n_fds != 2)
 		qq_die(QQ_READ_ERROR);
 #ifdef QNG_CRASHPOINTS
@@ -157,15 +158,8 @@ static void handle_signals(struct daemon *d)
 
 static int setup_signals(void)
 {
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
-		return -1;
-	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	static const int sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP };
+	return fd_signals(sigs, sizeof sigs / sizeof sigs[0]);
 }
 
 static void stop_listening(struct daemon *d)

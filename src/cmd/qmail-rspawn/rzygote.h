@@ -7,7 +7,7 @@
  * request carries QMAILREMOTE_HOST, _SENDER and _RCPT and the descriptors
  * {message file, report pipe}.  The report pipe is read as before; the
  * delivery's wait status comes from the zygote's "E" message.  A zygote
- * that fails is replaced after RZYGOTE_RETRY_SECS; meanwhile qmail-remote
+ * that fails is replaced after ZYGOTE_RETRY_SECS (zygote.h); meanwhile qmail-remote
  * is run per delivery as before.
  */
 #ifndef QNG_RZYGOTE_H
@@ -15,8 +15,6 @@
 
 #include <stdbool.h>
 #include <sys/types.h>
-
-#define RZYGOTE_RETRY_SECS 10
 
 /* 0 when a zygote is ready (started now if needed), -1 otherwise. */
 int rzygote_start(const char *prog);

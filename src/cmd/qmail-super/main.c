@@ -63,17 +63,9 @@ static int take_lock(void)
 
 static int setup_signals(void)
 {
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGALRM);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
-		die("sigprocmask");
+	static const int sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGALRM };
 	signal(SIGPIPE, SIG_IGN);
-	int fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	int fd = fd_signals(sigs, sizeof sigs / sizeof sigs[0]);
 	if (fd < 0)
 		die("signalfd");
 	return fd;
