@@ -103,13 +103,16 @@ int zygote_client_start(struct zygote_client *z, pid_t (*spawn)(void *arg, int e
 	return 0;
 }
 
-/* One packet: a report goes to on_end; 1 for a "P" answer (in *pid). */
+/* One packet: 0 for a report (given to on_end), 1 for a "P" answer (in
+ * *pid), 2 when ms is 0 and nothing is waiting, -1 after giving up. */
 static int take_packet(struct zygote_client *z, int ms, zygote_end_fn on_end, void *arg,
                        pid_t *pid)
 {
 	char msg[64];
 	size_t n_fds;
 	ssize_t n = fdpass_recv(z->fd, msg, sizeof msg, NULL, 0, &n_fds, ms);
+	if (n < 0 && ms == 0 && errno == ETIMEDOUT)
+		return 2;
 	if (n <= 0) {
 		zygote_client_give_up(z, n == 0 ? "the zygote closed its channel" : "no answer");
 		return -1;
@@ -145,16 +148,10 @@ pid_t zygote_client_request(struct zygote_client *z, char kind, const struct str
 
 void zygote_client_read(struct zygote_client *z, int ms, zygote_end_fn on_end, void *arg)
 {
-	if (z->fd >= 0 && ms > 0 && take_packet(z, ms, on_end, arg, NULL) < 0)
+	if (z->fd < 0 || (ms > 0 && take_packet(z, ms, on_end, arg, NULL) < 0))
 		return;
-	while (z->fd >= 0) {
-		char probe;
-		ssize_t n = recv(z->fd, &probe, 1, MSG_PEEK | MSG_DONTWAIT);
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			return;
-		if (take_packet(z, 0, on_end, arg, NULL) < 0)
-			return;
-	}
+	while (z->fd >= 0 && take_packet(z, 0, on_end, arg, NULL) == 0)
+		;
 }
 
 bool zygote_client_reaped(struct zygote_client *z, pid_t pid)
