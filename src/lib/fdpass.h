@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#define FDPASS_MAX 2
+#define FDPASS_MAX 3
 
 int fdpass_send(int fd, const void *msg, size_t len, const int *fds, size_t n_fds);
 ssize_t fdpass_recv(int fd, char *buf, size_t cap, int *fds, size_t max_fds, size_t *n_fds,

@@ -57,21 +57,37 @@ bool zygote_is_session(void)
 	return is_session;
 }
 
-/* "D": the two descriptors become fds 0 and 1 as they are. */
-static void place_delivery(const int fds[2], size_t n_fds)
+/* Moves each descriptor above ZYGOTE_CTL_FD, so that placing one cannot
+ * clobber another. */
+static void raise_fds(int *fds, size_t n_fds)
 {
-	if (n_fds != 2)
-		fatal("a delivery needs two descriptors");
-	int in = fds[0] > 1 ? fds[0] : fcntl(fds[0], F_DUPFD_CLOEXEC, 3);
-	int out = fds[1] > 1 ? fds[1] : fcntl(fds[1], F_DUPFD_CLOEXEC, 3);
-	if (in < 0 || out < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0)
+	for (size_t i = 0; i < n_fds; i++) {
+		if (fds[i] > ZYGOTE_CTL_FD)
+			continue;
+		int nfd = fcntl(fds[i], F_DUPFD_CLOEXEC, ZYGOTE_CTL_FD + 1);
+		if (nfd < 0)
+			fatal("fcntl");
+		close(fds[i]);
+		fds[i] = nfd;
+	}
+}
+
+/* "D": the message and the report pipe become fds 0 and 1, a session
+ * channel (if any) fd ZYGOTE_CTL_FD. */
+static void place_delivery(int *fds, size_t n_fds)
+{
+	if (n_fds != 2 && n_fds != 3)
+		fatal("a delivery needs two or three descriptors");
+	raise_fds(fds, n_fds);
+	if (dup2(fds[0], 0) < 0 || dup2(fds[1], 1) < 0 ||
+	    (n_fds == 3 && dup2(fds[2], ZYGOTE_CTL_FD) < 0))
 		fatal("dup2");
-	close(in);
-	close(out);
+	for (size_t i = 0; i < n_fds; i++)
+		close(fds[i]);
 }
 
 /* "C": the socket on fds 0 and 1, the control channel (if any) on 5. */
-static void place_connection(const int fds[2], size_t n_fds)
+static void place_connection(const int *fds, size_t n_fds)
 {
 	if (fd_set_nonblock(fds[0], 0) < 0 || dup2(fds[0], 0) < 0 || dup2(fds[0], 1) < 0)
 		fatal("dup2");
@@ -83,15 +99,9 @@ static void place_connection(const int fds[2], size_t n_fds)
 		close(fds[1]);
 }
 
-static void become_session(int zfd, int sfd, char kind, char **assign, size_t n,
-                           const int fds[2], size_t n_fds)
+/* The request's environment assignments ("NAME=value" sets, "NAME" unsets). */
+static void apply_env(char **assign, size_t n)
 {
-	is_session = true;
-	sigset_t none;
-	sigemptyset(&none);
-	close(zfd);
-	close(sfd);
-	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 	for (size_t i = 0; i < n; i++) {
 		char *eq = strchr(assign[i], '=');
 		if (eq) {
@@ -102,6 +112,18 @@ static void become_session(int zfd, int sfd, char kind, char **assign, size_t n,
 			unsetenv(assign[i]);
 		}
 	}
+}
+
+static void become_session(int zfd, int sfd, char kind, char **assign, size_t n,
+                           int *fds, size_t n_fds)
+{
+	is_session = true;
+	sigset_t none;
+	sigemptyset(&none);
+	close(zfd);
+	close(sfd);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+	apply_env(assign, n);
 	if (kind == 'D')
 		place_delivery(fds, n_fds);
 	else
@@ -113,9 +135,9 @@ static int serve_one(int zfd, int sfd)
 {
 	static char msg[ZYGOTE_MSG_MAX];
 	char *assign[ZYGOTE_ASSIGN_MAX];
-	int fds[2];
+	int fds[3];
 	size_t n_fds, n;
-	ssize_t len = fdpass_recv(zfd, msg, sizeof msg, fds, 2, &n_fds, 0);
+	ssize_t len = fdpass_recv(zfd, msg, sizeof msg, fds, 3, &n_fds, 0);
 	if (len == 0)
 		_exit(EXIT_OK_CODE); /* the listener is gone */
 	if (len < 0 && errno == ETIMEDOUT)
@@ -182,3 +204,23 @@ void zygote_serve(void)
 	}
 }
 
+
+int zygote_session_next(int ms)
+{
+	static char msg[ZYGOTE_MSG_MAX];
+	char *assign[ZYGOTE_ASSIGN_MAX];
+	int fds[3];
+	size_t n_fds, n;
+	ssize_t len = fdpass_recv(ZYGOTE_CTL_FD, msg, sizeof msg, fds, 3, &n_fds, ms);
+	if (len <= 0)
+		return 0;
+	if (msg[0] != 'D' || n_fds != 2 || zygote_parse(msg, (size_t)len, assign,
+	                                                ZYGOTE_ASSIGN_MAX, &n) < 0) {
+		for (size_t i = 0; i < n_fds; i++)
+			close(fds[i]);
+		return -1;
+	}
+	apply_env(assign, n);
+	place_delivery(fds, n_fds);
+	return 1;
+}

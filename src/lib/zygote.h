@@ -12,8 +12,11 @@
  * ("NAME=value" sets, "NAME" unsets), puts the socket on fds 0 and 1 and
  * ctl (if any) on ZYGOTE_CTL_FD, closes the zygote's descriptors and
  * returns from zygote_serve to run one session.  A "D" packet instead
- * (qmail-rspawn's deliveries) carries exactly two descriptors, which become
- * fds 0 and 1 as they are (the message, the report pipe).  The zygote answers
+ * (qmail-rspawn's deliveries) carries two descriptors, which become fds 0
+ * and 1 as they are (the message, the report pipe), and optionally a third,
+ * a session channel, which becomes ZYGOTE_CTL_FD: over it the delivery
+ * process may say "I" (idle, connection kept) and receive further "D"
+ * packets with two descriptors (zygote_session_next).  The zygote answers
  * "P" pid, and "E" pid SP status (the raw wait status) when that child
  * ends.  End of file from the listener ends the zygote (sessions go on).
  * The zygote is non-dumpable, and so are its children until they exec.
@@ -34,6 +37,11 @@
 void zygote_serve(void);
 /* True in a process that zygote_serve returned to from a request. */
 bool zygote_is_session(void);
+/* In a delivery with a session channel: waits up to ms (< 0: forever) for
+ * the next "D" packet on ZYGOTE_CTL_FD and applies it like the zygote does
+ * (environment, fds 0 and 1): 1; 0 at end of file or timeout; -1 for a
+ * malformed packet. */
+int zygote_session_next(int ms);
 
 /*
  * The other side (zygote_client.c: qmail-listen -z, qmail-rspawn).

@@ -8,6 +8,8 @@
 #include "scan.h"
 #include "smtp_client_int.h"
 
+#define QUIT_TIMEOUT_MS 5000u
+
 void smtp_result_init(struct smtp_result *r, size_t n_rcpt)
 {
 	memset(r, 0, sizeof *r);
@@ -68,8 +70,12 @@ int smtp_client_reply(struct smtp_sess *s, enum smtp_outcome o)
 			smtp_client_fail(s, o, "sent a malformed reply.", false);
 			return -1;
 		}
-		if (st == REPLY_DONE)
+		if (st == REPLY_DONE) {
+			s->has_replied = true;
+			if (s->rep.code == 421)
+				s->is_dead = true; /* the peer is closing */
 			return s->rep.code;
+		}
 	}
 }
 
@@ -164,7 +170,7 @@ static bool maybe_starttls(struct smtp_sess *s)
 		return false;
 	}
 	struct sbuf err = SBUF_INIT;
-	if (!s->h->starttls || s->h->starttls(s->h->ctx, s->b, &s->res->tls_info, &err) < 0) {
+	if (!s->h->starttls || s->h->starttls(s->h->ctx, s->b, &s->tls_info, &err) < 0) {
 		struct sbuf what = SBUF_INIT;
 		sbuf_printf(&what, "TLS failed: %s.", err.len ? err.s : "no TLS support");
 		smtp_client_fail(s, SMTP_NEXT_HOST, what.s, false);
@@ -212,30 +218,89 @@ static void sess_free(struct smtp_sess *s)
 	smtp_reply_free(&s->rep);
 	sbuf_free(&s->line);
 	sbuf_free(&s->auth_mechs);
+	sbuf_free(&s->tls_info);
+	free(s);
+}
+
+struct smtp_sess *smtp_client_open(struct bio *b, const struct smtp_job *job,
+                                   const struct smtp_hooks *h, struct smtp_result *res)
+{
+	struct smtp_sess *s = xcalloc(1, sizeof *s);
+	s->b = b;
+	s->job = job;
+	s->h = h;
+	s->res = res;
+	s->is_tls = job->is_tls_active;
+	smtp_reply_init(&s->rep);
+	if (job->is_tls_active && job->tls_info)
+		sbuf_set_str(&s->tls_info, job->tls_info);
+	bool is_open = greet(s) && smtp_auth_run(s);
+	sbuf_set(&res->tls_info, sbuf_cstr(&s->tls_info), s->tls_info.len);
+	res->used_tls = s->is_tls;
+	if (is_open)
+		return s;
+	smtp_txn_finish(s);
+	smtp_client_close(s);
+	return NULL;
+}
+
+void smtp_client_send(struct smtp_sess *s, const struct smtp_job *job, struct smtp_result *res)
+{
+	s->job = job;
+	s->res = res;
+	s->has_replied = false;
+	s->n_txn++;
+	sbuf_set(&res->tls_info, sbuf_cstr(&s->tls_info), s->tls_info.len);
+	res->used_tls = s->is_tls;
+	s->size = wire_size(job);
+	if (s->has_size && s->size_max && s->size > s->size_max)
+		smtp_client_fail(s, SMTP_PERM, "refuses messages this large (#5.3.4).", false);
+	else
+		smtp_txn_run(s);
+	if (res->outcome == SMTP_NEXT_HOST) /* a transaction always has an outcome */
+		smtp_client_fail(s, SMTP_TEMP, "ended the transaction without a result.", false);
+	res->is_stale = s->n_txn > 1 && s->is_dead && !s->has_replied;
+	s->needs_rset = res->outcome != SMTP_OK;
+	smtp_txn_finish(s);
+}
+
+bool smtp_client_reusable(struct smtp_sess *s)
+{
+	if (s->is_dead || s->is_write_failed)
+		return false;
+	if (!s->needs_rset)
+		return true;
+	struct smtp_result scratch;
+	smtp_result_init(&scratch, 0);
+	s->res = &scratch;
+	int code = smtp_client_cmd(s, "RSET", SMTP_TEMP);
+	smtp_result_free(&scratch);
+	s->res = NULL;
+	s->needs_rset = !(code >= 200 && code < 300);
+	return !s->needs_rset && !s->is_dead;
+}
+
+void smtp_client_close(struct smtp_sess *s)
+{
+	if (!s)
+		return;
+	if (!s->is_dead && !s->is_write_failed) {
+		bio_set_timeout(s->b, QUIT_TIMEOUT_MS);
+		smtp_client_put(s, "QUIT");
+		if (bio_flush(s->b) == BIO_OK) {
+			enum bio_line how;
+			(void)bio_read_line(s->b, SMTP_REPLY_LINE_MAX, &s->line, &how);
+		}
+	}
+	sess_free(s);
 }
 
 void smtp_client_run(struct bio *b, const struct smtp_job *job, const struct smtp_hooks *h,
                      struct smtp_result *res)
 {
-	struct smtp_sess s;
-	memset(&s, 0, sizeof s);
-	s.b = b;
-	s.job = job;
-	s.h = h;
-	s.res = res;
-	s.is_tls = job->is_tls_active;
-	smtp_reply_init(&s.rep);
-	if (job->is_tls_active && job->tls_info)
-		sbuf_set_str(&res->tls_info, job->tls_info);
-	if (greet(&s)) {
-		res->used_tls = s.is_tls;
-		s.size = wire_size(job);
-		if (s.has_size && s.size_max && s.size > s.size_max)
-			smtp_client_fail(&s, SMTP_PERM,
-				       "refuses messages this large (#5.3.4).", false);
-		else if (smtp_auth_run(&s))
-			smtp_txn_run(&s);
+	struct smtp_sess *s = smtp_client_open(b, job, h, res);
+	if (s) {
+		smtp_client_send(s, job, res);
+		smtp_client_close(s);
 	}
-	smtp_txn_finish(&s);
-	sess_free(&s);
 }

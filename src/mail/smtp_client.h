@@ -64,6 +64,7 @@ struct smtp_job {
 struct smtp_result {
 	enum smtp_outcome outcome;
 	bool is_tls_failure;
+	bool is_stale;              /* a reused session was gone before any reply */
 	bool used_tls;
 	struct sbuf tls_info;
 	struct sbuf text;
@@ -75,7 +76,30 @@ struct smtp_result {
 void smtp_result_init(struct smtp_result *r, size_t n_rcpt);
 void smtp_result_free(struct smtp_result *r);
 
+/* One session, one transaction, QUIT: open, send and close below. */
 void smtp_client_run(struct bio *b, const struct smtp_job *job, const struct smtp_hooks *h,
                      struct smtp_result *res);
+
+/*
+ * A session kept for more than one transaction (connection reuse).
+ *   open: greeting, EHLO, STARTTLS and AUTH from job's session fields
+ *     (helo, host_text, tls, auth_*); NULL when it failed (res says why,
+ *     as smtp_client_run would; close the connection).  job and h must
+ *     outlive the session; res only this call.
+ *   send: one transaction with job's sender, recipients and message (its
+ *     session fields are those given to open); res as for smtp_client_run.
+ *     On a session that had been idle, a connection found closed before
+ *     any reply sets res->is_stale: nothing reached the peer, so the caller
+ *     may deliver again on a new connection.
+ *   reusable: true when another transaction may follow: connected, no 421,
+ *     and after a failed transaction an RSET was accepted.
+ *   close: QUIT when connected (a short timeout), frees the session.
+ */
+struct smtp_sess;
+struct smtp_sess *smtp_client_open(struct bio *b, const struct smtp_job *job,
+                                   const struct smtp_hooks *h, struct smtp_result *res);
+void smtp_client_send(struct smtp_sess *s, const struct smtp_job *job, struct smtp_result *res);
+bool smtp_client_reusable(struct smtp_sess *s);
+void smtp_client_close(struct smtp_sess *s);
 
 #endif

@@ -20,7 +20,11 @@ struct smtp_sess {
 	struct smtp_reply rep;
 	struct sbuf line;
 	struct sbuf auth_mechs;     /* the EHLO AUTH keyword's arguments */
+	struct sbuf tls_info;       /* the session's TLS version and cipher */
 	bool is_esmtp, is_tls, is_write_failed, is_dead;
+	bool has_replied;           /* this transaction read a reply */
+	bool needs_rset;            /* the last transaction failed */
+	unsigned n_txn;             /* transactions started */
 	bool has_pipelining, has_8bitmime, has_starttls, has_size;
 	uint64_t size_max, size;
 };
@@ -35,7 +39,7 @@ int smtp_client_cmd(struct smtp_sess *s, const char *cmd, enum smtp_outcome o);
 /* false when the session is over (outcome set). */
 bool smtp_auth_run(struct smtp_sess *s);
 void smtp_txn_run(struct smtp_sess *s);
-/* Per-recipient results from the outcome; QUIT when still connected. */
+/* Per-recipient results from the outcome. */
 void smtp_txn_finish(struct smtp_sess *s);
 
 #endif

@@ -5,7 +5,6 @@
 #include "smtp_client_int.h"
 
 #define TXN_CHUNK 65536
-#define QUIT_TIMEOUT_MS 5000u
 
 static bool addr_ok(const char *a)
 {
@@ -209,14 +208,5 @@ void smtp_txn_finish(struct smtp_sess *s)
 			if (r->outcome != SMTP_OK)
 				sbuf_set(&r->rcpt_text[i], sbuf_cstr(&r->text), r->text.len);
 		}
-	}
-	if (s->is_dead || s->is_write_failed)
-		return;
-	bio_set_timeout(s->b, QUIT_TIMEOUT_MS);
-	smtp_reply_reset(&s->rep);
-	smtp_client_put(s, "QUIT");
-	if (bio_flush(s->b) == BIO_OK) {
-		enum bio_line how;
-		(void)bio_read_line(s->b, SMTP_REPLY_LINE_MAX, &s->line, &how);
 	}
 }

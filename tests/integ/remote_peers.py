@@ -149,6 +149,7 @@ class Handler:
             "data": envelope.original_content, "tls": session.ssl is not None,
             "auth": bool(session.authenticated),
             "options": list(envelope.mail_options), "helo": session.host_name,
+            "client": session.peer,
         })
         return "250 2.0.0 queued as qngpeer"
 

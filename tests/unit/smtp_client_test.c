@@ -234,6 +234,67 @@ static void test_base64(void **state)
 	}
 }
 
+/* Connection reuse: two transactions on one session (smtp_client_open). */
+static void test_reuse(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *script;
+		enum smtp_outcome first, second;
+		bool is_reusable, is_stale, has_rset;
+	} t[] = {
+		/* both delivered, no RSET between them */
+		{ EHLO_PLAIN OKS OKS "354 go\r\n" OKS OKS OKS "354 go\r\n" OKS "221 bye\r\n",
+		  SMTP_OK, SMTP_OK, true, false, false },
+		/* a refused recipient: RSET before the next transaction */
+		{ EHLO_PLAIN OKS "550 5.1.1 no\r\n" OKS OKS OKS "354 go\r\n" OKS "221 bye\r\n",
+		  SMTP_PERM, SMTP_OK, true, false, true },
+		/* the peer closed the idle connection: stale, nothing sent twice */
+		{ EHLO_PLAIN OKS OKS "354 go\r\n" OKS, SMTP_OK, SMTP_TEMP, true, true, false },
+		/* RSET refused: not reusable */
+		{ EHLO_PLAIN OKS "450 4.2.0 later\r\n" "500 no\r\n", SMTP_TEMP, SMTP_OK, false,
+		  false, true },
+		/* 421 in a transaction: the peer is closing, not reusable */
+		{ EHLO_PLAIN "421 4.3.2 bye\r\n", SMTP_TEMP, SMTP_OK, false, false, false },
+	};
+	static const char *const rcpts[] = { "x@d.example" };
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		struct fake f = { .script = t[i].script, .len = strlen(t[i].script) };
+		struct bio b;
+		bio_init(&b, -1, -1);
+		struct bio_io io = { fake_read, fake_write, NULL, &f };
+		bio_set_io(&b, &io);
+		struct smtp_job j = { .helo = "me.example", .host_text = "mx[192.0.2.1]",
+		                      .sender = "s@o.example", .rcpts = rcpts, .n_rcpt = 1,
+		                      .msg = "Subject: x\n\nbody\n", .msg_len = 17 };
+		struct smtp_hooks h = { fake_starttls, NULL, NULL };
+		struct smtp_result r1, r2;
+		smtp_result_init(&r1, 1);
+		struct smtp_sess *s = smtp_client_open(&b, &j, &h, &r1);
+		assert_non_null(s);
+		smtp_client_send(s, &j, &r1);
+		assert_int_equal(r1.outcome, t[i].first);
+		assert_false(r1.is_stale);
+		bool is_reusable = smtp_client_reusable(s);
+		assert_int_equal(is_reusable, t[i].is_reusable);
+		if (is_reusable) {
+			smtp_result_init(&r2, 1);
+			smtp_client_send(s, &j, &r2);
+			assert_int_equal(r2.outcome, t[i].second);
+			assert_int_equal(r2.is_stale, t[i].is_stale);
+			smtp_result_free(&r2);
+		}
+		smtp_client_close(s);
+		const char *sent = sbuf_cstr(&f.sent);
+		assert_int_equal(strstr(sent, "RSET\r\n") != NULL, t[i].has_rset);
+		if (t[i].first == SMTP_OK && t[i].second == SMTP_OK)
+			assert_non_null(strstr(strstr(sent, "MAIL FROM") + 1, "MAIL FROM"));
+		smtp_result_free(&r1);
+		sbuf_free(&f.sent);
+		bio_free(&b);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -242,6 +303,7 @@ int main(void)
 		cmocka_unit_test(test_no_rcpt_accepted),
 		cmocka_unit_test(test_bare_cr_never_ends_data),
 		cmocka_unit_test(test_auth),
+		cmocka_unit_test(test_reuse),
 		cmocka_unit_test(test_base64),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

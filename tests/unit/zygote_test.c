@@ -6,6 +6,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "control.h"
 #include "fdpass.h"
@@ -121,6 +122,58 @@ static void test_send_round_trip(void **state)
 	close(pipe_fds[1]);
 }
 
+/* A kept delivery's next request on ZYGOTE_CTL_FD: environment applied,
+ * descriptors on 0 and 1; end of file says 0, a malformed packet -1. */
+static void test_session_next(void **state)
+{
+	(void)state;
+	int sv[2], to_child[2], from_child[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	assert_int_equal(pipe(to_child), 0);
+	assert_int_equal(pipe(from_child), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(sv[0]);
+		if (dup2(sv[1], ZYGOTE_CTL_FD) < 0)
+			_exit(9);
+		if (zygote_session_next(2000) != -1) /* a "C" packet */
+			_exit(10);
+		if (zygote_session_next(2000) != 1)
+			_exit(11);
+		const char *v = getenv("QNG_TEST_K");
+		if (!v || strcmp(v, "v") != 0 || getenv("QNG_TEST_GONE"))
+			_exit(12);
+		char in[2];
+		if (write(1, "ok", 2) != 2 || read(0, in, 2) != 2 || memcmp(in, "in", 2) != 0)
+			_exit(13);
+		_exit(zygote_session_next(2000) == 0 ? 0 : 14);
+	}
+	close(sv[1]);
+	setenv("QNG_TEST_GONE", "1", 1);
+	struct strlist a = { 0 };
+	strlist_add(&a, "QNG_TEST_K=v", 12);
+	strlist_add(&a, "QNG_TEST_GONE", 13);
+	int fds[2] = { to_child[0], from_child[1] };
+	assert_int_equal(zygote_send(sv[0], 'C', &a, fds, 2), 0);
+	assert_int_equal(zygote_send(sv[0], 'D', &a, fds, 2), 0);
+	close(to_child[0]);
+	close(from_child[1]);
+	assert_int_equal(write(to_child[1], "in", 2), 2);
+	char got[2];
+	assert_int_equal(read(from_child[0], got, 2), 2);
+	assert_memory_equal(got, "ok", 2);
+	close(sv[0]);
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	strlist_free(&a);
+	unsetenv("QNG_TEST_GONE");
+	close(to_child[1]);
+	close(from_child[0]);
+}
+
 static void test_serve_without_env_returns(void **state)
 {
 	(void)state;
@@ -134,6 +187,7 @@ int main(void)
 		cmocka_unit_test(test_parse_table),
 		cmocka_unit_test(test_reports),
 		cmocka_unit_test(test_send_round_trip),
+		cmocka_unit_test(test_session_next),
 		cmocka_unit_test(test_serve_without_env_returns),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

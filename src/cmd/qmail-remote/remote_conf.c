@@ -1,5 +1,6 @@
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "alloc.h"
@@ -45,6 +46,21 @@ static int read_timeouts(struct remote_conf *c, struct sbuf *err)
 	return 0;
 }
 
+/* control/NAME into t; a malformed file is an error (defer: sending from
+ * the wrong address can break SPF, so no silent fallback to the default). */
+static int read_bindroutes(struct bindroutes *t, int family, const char *name, struct sbuf *err)
+{
+	struct strlist lines = { 0 };
+	bindroutes_init(t, family);
+	int rc = control_read_lines(name, &lines);
+	if (rc < 0)
+		sbuf_printf(err, "cannot read control/%s", name);
+	else
+		rc = bindroutes_parse(t, name, &lines, err);
+	strlist_free(&lines);
+	return rc < 0 ? -1 : 0;
+}
+
 int remote_conf_load(struct remote_conf *c, struct sbuf *err)
 {
 	memset(c, 0, sizeof *c);
@@ -68,6 +84,9 @@ int remote_conf_load(struct remote_conf *c, struct sbuf *err)
 		return -1;
 	}
 	normalise_keys(&c->tlsdest);
+	if (read_bindroutes(&c->bind4, AF_INET, "bindroutes", err) < 0 ||
+	    read_bindroutes(&c->bind6, AF_INET6, "bindroutes6", err) < 0)
+		return -1;
 	struct sbuf p = SBUF_INIT;
 	path_in(&p, c->control, "clientcert.pem");
 	if (access(p.s, R_OK) == 0)

@@ -27,22 +27,55 @@ static socklen_t make_sockaddr(int family, const unsigned char *ip, unsigned por
 	return sizeof *s4;
 }
 
-/* Binds to the first control/outgoingip address of the family, if any. */
-static int bind_outgoing(int fd, const struct remote_conf *c, int family, struct sbuf *text)
+static int bind_local(int fd, int family, const unsigned char *ip, const char *source,
+                      struct sbuf *text)
 {
-	for (size_t i = 0; i < c->outgoing.n; i++) {
-		unsigned char ip[16];
-		if (inet_pton(family, c->outgoing.v[i], ip) != 1)
-			continue;
-		struct sockaddr_storage ss;
-		socklen_t len = make_sockaddr(family, ip, 0, &ss);
-		if (bind(fd, (struct sockaddr *)&ss, len) == 0)
-			return 0;
-		sbuf_printf(text, "Cannot bind to outgoing address %s: %s.", c->outgoing.v[i],
-			    strerror(errno));
-		return -1;
-	}
+	struct sockaddr_storage ss;
+	socklen_t len = make_sockaddr(family, ip, 0, &ss);
+	if (bind(fd, (struct sockaddr *)&ss, len) == 0)
+		return 0;
+	int e = errno;
+	char ipt[INET6_ADDRSTRLEN];
+	if (!inet_ntop(family, ip, ipt, sizeof ipt))
+		ipt[0] = '\0';
+	sbuf_printf(text, "Cannot bind to outgoing address %s (control/%s): %s.", ipt, source,
+		    strerror(e));
+	return -1;
+}
+
+/* Binds to the bindroutes(6) address for the target and the domain, else
+ * to the first control/outgoingip address of the family, if any. */
+static int bind_outgoing(int fd, const struct remote_conf *c, const struct remote_target *t,
+                         const char *domain, struct sbuf *text)
+{
+	int family = t->addr.family;
+	bool is_v6 = family == AF_INET6;
+	unsigned char ip[16];
+	if (bindroutes_find(is_v6 ? &c->bind6 : &c->bind4, t->addr.ip, domain, ip))
+		return bind_local(fd, family, ip, is_v6 ? "bindroutes6" : "bindroutes", text);
+	for (size_t i = 0; i < c->outgoing.n; i++)
+		if (inet_pton(family, c->outgoing.v[i], ip) == 1)
+			return bind_local(fd, family, ip, "outgoingip", text);
 	return 0;
+}
+
+void remote_conn_describe(int fd, const struct remote_target *t, struct sbuf *out)
+{
+	char ipt[64];
+	dns_addr_text(&t->addr, ipt);
+	sbuf_clear(out);
+	sbuf_printf(out, "%s[%s]", t->name, ipt);
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		return;
+	char local[INET6_ADDRSTRLEN];
+	const void *ip = ss.ss_family == AF_INET6
+				 ? (const void *)&((struct sockaddr_in6 *)&ss)->sin6_addr
+				 : (const void *)&((struct sockaddr_in *)&ss)->sin_addr;
+	if ((ss.ss_family == AF_INET || ss.ss_family == AF_INET6) &&
+	    inet_ntop(ss.ss_family, ip, local, sizeof local))
+		sbuf_printf(out, " (local %s)", local);
 }
 
 static int wait_connected(int fd, unsigned timeout_s, bool *is_timeout)
@@ -76,7 +109,7 @@ static int wait_connected(int fd, unsigned timeout_s, bool *is_timeout)
 }
 
 int remote_conn_open(const struct remote_conf *c, const struct remote_target *t,
-                     bool *is_timeout, struct sbuf *text)
+                     const char *domain, bool *is_timeout, struct sbuf *text)
 {
 	char ipt[64];
 	dns_addr_text(&t->addr, ipt);
@@ -84,11 +117,11 @@ int remote_conn_open(const struct remote_conf *c, const struct remote_target *t,
 	int fd = socket(t->addr.family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0) {
 		sbuf_printf(text, "Cannot make a socket for %s: %s.", ipt, strerror(errno));
-		return -1;
+		return -2;
 	}
-	if (bind_outgoing(fd, c, t->addr.family, text) < 0) {
+	if (bind_outgoing(fd, c, t, domain, text) < 0) {
 		close(fd);
-		return -1;
+		return -2; /* our side: says nothing about the remote host */
 	}
 	struct sockaddr_storage ss;
 	socklen_t len = make_sockaddr(t->addr.family, t->addr.ip, t->port, &ss);

@@ -4,7 +4,9 @@
  * on fd 0, and turns its output into one report.  Requests on fd 0,
  * reports on fd 1.  Exits when fd 0 ends and every child has finished.
  * qmail-remote is started once as a zygote and forks per delivery
- * (rzygote.h) unless $QMAILREMOTE names another program.
+ * (rzygote.h) unless $QMAILREMOTE names another program.  Deliveries
+ * through the zygote may keep their connection for the next delivery to
+ * the same domain (rsession.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -24,7 +27,9 @@
 #include "fdio.h"
 #include "instance.h"
 #include "rreport.h"
+#include "rsession.h"
 #include "rzygote.h"
+#include "zygote.h"
 
 #define MISSING_TEXT "Zqmail-remote is not installed; will try again later."
 #define OUTPUT_MAX 65536
@@ -36,6 +41,9 @@ struct rjob {
 	char *did;
 	struct sbuf out;
 	bool via_zygote;  /* a child of the qmail-remote zygote (rzygote.h) */
+	int ch;           /* its session channel (rsession.h), -1: none */
+	bool is_reuse;    /* sent to an idle session */
+	char *req[3];     /* msgid, sender, rcpt: to start again if that session was gone */
 };
 
 static struct rjob *jobs;
@@ -78,8 +86,48 @@ static void child(int out_fd, const char *msgid, const char *sender, const char 
 	_exit(EXIT_TEMP);
 }
 
-/* Through the zygote: the delivery's pid, -1 (run qmail-remote) or -2. */
-static pid_t start_zygote(int out_fd, const char *msgid, const char *sender, const char *rcpt)
+static const char *domain_of(const char *rcpt)
+{
+	const char *at = strrchr(rcpt, '@');
+	return at ? at + 1 : "";
+}
+
+/* An idle session for the domain: its pid, with *ch its channel; -1. */
+static pid_t start_reuse(int msg_fd, int out_fd, const char *sender, const char *rcpt, int *ch)
+{
+	pid_t pid;
+	while (rsession_take(domain_of(rcpt), ch, &pid)) {
+		if (rzygote_reuse(*ch, msg_fd, out_fd, domain_of(rcpt), sender, rcpt) == 0)
+			return pid;
+		close(*ch);
+		rzygote_forget(pid);
+	}
+	*ch = -1;
+	return -1;
+}
+
+/* A new delivery process from the zygote, with a session channel when
+ * reuse is on: its pid, -1 (run qmail-remote) or -2. */
+static pid_t start_fresh(int msg_fd, int out_fd, const char *sender, const char *rcpt, int *ch)
+{
+	int sv[2] = { -1, -1 };
+	*ch = -1;
+	if (rsession_enabled() && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		sv[0] = sv[1] = -1;
+	pid_t pid = rzygote_deliver(msg_fd, out_fd, sv[1], domain_of(rcpt), sender, rcpt);
+	if (sv[1] >= 0)
+		close(sv[1]);
+	if (pid > 0)
+		*ch = sv[0];
+	else if (sv[0] >= 0)
+		close(sv[0]);
+	return pid;
+}
+
+/* Through the zygote or a kept session: the delivery's pid, -1 (run
+ * qmail-remote) or -2. */
+static pid_t start_zygote(struct rjob *j, int out_fd, const char *msgid, const char *sender,
+                          const char *rcpt, bool may_reuse)
 {
 	if (!want_zygote || rzygote_start(remote_prog) < 0)
 		return -1;
@@ -88,30 +136,33 @@ static pid_t start_zygote(int out_fd, const char *msgid, const char *sender, con
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1; /* the child path reports it */
-	const char *at = strrchr(rcpt, '@');
-	pid_t pid = rzygote_deliver(fd, out_fd, at ? at + 1 : "", sender, rcpt);
+	pid_t pid = may_reuse ? start_reuse(fd, out_fd, sender, rcpt, &j->ch) : -1;
+	j->is_reuse = pid > 0;
+	if (pid < 0)
+		pid = start_fresh(fd, out_fd, sender, rcpt, &j->ch);
 	close(fd);
 	return pid;
 }
 
-static void start(const char *did, const char *msgid, const char *sender, const char *rcpt)
+static void start(const char *did, const char *msgid, const char *sender, const char *rcpt,
+                  bool may_reuse)
 {
 	if (access(remote_prog, X_OK) < 0 && errno == ENOENT) {
 		report(did, MISSING_TEXT, strlen(MISSING_TEXT));
 		return;
 	}
 	int p[2];
-	pid_t pid = -1;
+	struct rjob j = { .pid = -1, .ch = -1, .out = SBUF_INIT };
 	if (pipe2(p, O_CLOEXEC) < 0) {
 		report(did, "Zunable to make a pipe for qmail-remote.", 40);
 		return;
 	}
-	pid = start_zygote(p[1], msgid, sender, rcpt);
-	bool via_zygote = pid > 0;
-	if (pid == -1 && (pid = fork()) == 0)
+	j.pid = start_zygote(&j, p[1], msgid, sender, rcpt, may_reuse);
+	j.via_zygote = j.pid > 0;
+	if (j.pid == -1 && (j.pid = fork()) == 0)
 		child(p[1], msgid, sender, rcpt);
 	close(p[1]);
-	if (pid < 0) {
+	if (j.pid < 0) {
 		close(p[0]);
 		report(did, "Zunable to start qmail-remote.", 30);
 		return;
@@ -121,13 +172,21 @@ static void start(const char *did, const char *msgid, const char *sender, const 
 		cap_jobs = cap_jobs ? cap_jobs * 2 : 16;
 		jobs = xreallocarray(jobs, cap_jobs, sizeof *jobs);
 	}
-	jobs[n_jobs++] = (struct rjob){ pid, p[0], xstrdup(did), SBUF_INIT, via_zygote };
+	j.fd = p[0];
+	j.did = xstrdup(did);
+	if (j.ch >= 0) {
+		j.req[0] = xstrdup(msgid);
+		j.req[1] = xstrdup(sender);
+		j.req[2] = xstrdup(rcpt);
+	}
+	jobs[n_jobs++] = j;
 }
 
 /* Complete requests "<did>\0<msgid>\0<sender>\0<rcpt>\0" off the buffer. */
 static void parse_requests(struct sbuf *in)
 {
 	size_t pos = 0;
+	rsession_init();
 	for (;;) {
 		const char *f[4];
 		size_t p = pos;
@@ -141,7 +200,7 @@ static void parse_requests(struct sbuf *in)
 		}
 		if (k < 4)
 			break;
-		start(f[0], f[1], f[2], f[3]);
+		start(f[0], f[1], f[2], f[3], true);
 		pos = p;
 	}
 	memmove(in->s, in->s + pos, in->len - pos);
@@ -150,23 +209,57 @@ static void parse_requests(struct sbuf *in)
 		_exit(EXIT_TEMP);
 }
 
-static void finish_job(size_t i)
+/* After the report: "I" on the channel caches the session (status 0);
+ * anything else means the process ends: true, with its wait status. */
+static bool session_ended(struct rjob *j, int *status)
 {
-	struct rjob *j = &jobs[i];
-	int status = 0;
-	if (j->via_zygote)
-		(void)rzygote_status(j->pid, &status);
-	else
-		while (waitpid(j->pid, &status, 0) < 0 && errno == EINTR)
-			;
-	struct sbuf rep = SBUF_INIT;
-	rreport_convert(j->out.s ? j->out.s : "", j->out.len, !WIFEXITED(status), &rep);
-	report(j->did, rep.s, rep.len);
-	sbuf_free(&rep);
+	struct pollfd p = { j->ch, POLLIN, 0 };
+	char c[8];
+	ssize_t n = -1;
+	if (poll(&p, 1, ZYGOTE_REPLY_MS) == 1)
+		n = recv(j->ch, c, sizeof c, MSG_DONTWAIT);
+	if (n == 1 && c[0] == 'I') {
+		rsession_put(domain_of(j->req[2]), j->ch, j->pid);
+		*status = 0;
+		return false;
+	}
+	close(j->ch);
+	(void)rzygote_status(j->pid, status);
+	return true;
+}
+
+static void release(struct rjob *j)
+{
 	close(j->fd);
 	free(j->did);
+	for (int k = 0; k < 3; k++)
+		free(j->req[k]);
 	sbuf_free(&j->out);
+}
+
+static void finish_job(size_t i)
+{
+	struct rjob j = jobs[i];
+	int status = 0;
 	jobs[i] = jobs[--n_jobs];
+	if (j.ch >= 0) {
+		if (session_ended(&j, &status) && j.is_reuse && j.out.len == 0) {
+			/* The kept session ended before taking the delivery. */
+			start(j.did, j.req[0], j.req[1], j.req[2], false);
+			release(&j);
+			return;
+		}
+	} else if (j.via_zygote) {
+		(void)rzygote_status(j.pid, &status);
+	} else {
+		while (waitpid(j.pid, &status, 0) < 0 && errno == EINTR)
+			;
+	}
+	struct sbuf rep = SBUF_INIT;
+	rreport_convert(j.out.s ? j.out.s : "", j.out.len, !WIFEXITED(status), &rep);
+	report(j.did, rep.s, rep.len);
+	sbuf_free(&rep);
+	release(&j);
 }
 
 static void read_job(size_t i)
@@ -210,18 +303,22 @@ int main(void)
 	const char *env = getenv("QMAILREMOTE");
 	remote_prog = (env && *env) ? xstrdup(env) : instance_path("bin/qmail-remote");
 	want_zygote = !(env && *env); /* $QMAILREMOTE is run as given, per delivery */
+	rsession_init();
 	struct sbuf in = SBUF_INIT;
 	bool open_in = true;
 	struct pollfd *p = NULL;
 	while (open_in || n_jobs) {
-		p = xreallocarray(p, n_jobs + 2, sizeof *p);
+		p = xreallocarray(p, n_jobs + 2 + RSESSION_IDLE_MAX, sizeof *p);
 		p[0] = (struct pollfd){ open_in ? 0 : -1, POLLIN, 0 };
 		for (size_t i = 0; i < n_jobs; i++)
 			p[i + 1] = (struct pollfd){ jobs[i].fd, POLLIN, 0 };
 		size_t n = n_jobs;
 		p[n + 1] = (struct pollfd){ rzygote_fd(), POLLIN, 0 };
-		if (poll(p, n + 2, -1) < 0)
+		int ms = rsession_expire();
+		size_t n_idle = rsession_pollfds(p + n + 2);
+		if (poll(p, n + 2 + n_idle, ms) < 0)
 			continue;
+		rsession_events(p + n + 2, n_idle);
 		if (p[n + 1].revents)
 			rzygote_read();
 		for (size_t i = n; i > 0; i--)
