@@ -36,8 +36,10 @@ char local_forward_send(struct local_ctx *c, const struct strlist *targets,
 	int code = qqueue_finish(&q, c->newsender.s, targets);
 	if (code == QQ_OK)
 		return 'K';
+	bool is_perm = qqueue_is_permanent(&q, code);
 	sbuf_clear(why);
-	sbuf_printf(why, "Unable to forward message: %s. (#%s)", qqueue_strerror(code),
-	            queue_exit_is_permanent(code) ? "5.3.0" : "4.3.0");
-	return queue_exit_is_permanent(code) ? 'D' : 'Z';
+	sbuf_printf(why, "Unable to forward message: %s. (#%s)",
+	            q.reply.kind != QQERR_NONE ? q.reply.text : qqueue_strerror(code),
+	            is_perm ? "5.3.0" : "4.3.0");
+	return is_perm ? 'D' : 'Z';
 }

@@ -10,6 +10,7 @@
 
 #include "exitcode.h"
 #include "fdio.h"
+#include "qqueue.h"
 
 int qfilter_memfd(void)
 {
@@ -57,15 +58,18 @@ int qfilter_status_code(int wstatus)
 		return QQ_PERM_REFUSED;
 	case QFILTER_EXIT_DROP:
 		return QFILTER_EXIT_DROP;
+	case QQERR_EXIT:
+		return QQERR_EXIT;
 	default:
 		return QQ_TEMP_REFUSED;
 	}
 }
 
-/* In the child: message on 0, output on 1, limits, default signals. */
-static void child_exec(char *const argv[], int in_fd, int out_fd, const sigset_t *oldmask)
+/* In the child: message on 0, output on 1, the reply pipe on QQERR_FD
+ * (err_fd is above it, qqerr.h), limits, default signals. */
+static void child_exec(char *const argv[], const int fds[3], const sigset_t *oldmask)
 {
-	if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0)
+	if (dup2(fds[0], 0) < 0 || dup2(fds[1], 1) < 0 || dup2(fds[2], QQERR_FD) < 0)
 		_exit(QQ_TEMP_REFUSED);
 	struct rlimit rl = {QFILTER_MSG_MAX, QFILTER_MSG_MAX};
 	if (setrlimit(RLIMIT_FSIZE, &rl) < 0)
@@ -106,34 +110,52 @@ static int wait_deadline(pid_t pid, const struct timespec *deadline, int *wstatu
 	}
 }
 
-/* Runs one filter from in_fd into out_fd; returns the chain code. */
-static int run_one(const struct qfilter *f, int in_fd, int out_fd, unsigned timeout_sec)
+/* Runs one filter from in_fd into out_fd; returns the chain code.  A
+ * filter exiting QQERR_EXIT with a valid message fills *reply; without
+ * one it is an ordinary temporary failure. */
+static int run_one(const struct qfilter *f, int in_fd, int out_fd, unsigned timeout_sec,
+                   struct qqerr *reply)
 {
 	sigset_t chld, oldmask;
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
-	if (lseek(in_fd, 0, SEEK_SET) != 0 || sigprocmask(SIG_BLOCK, &chld, &oldmask) < 0)
+	int err_rd, fds[3] = {in_fd, out_fd, -1};
+	if (lseek(in_fd, 0, SEEK_SET) != 0 || qqueue_err_pipe(&err_rd, &fds[2]) < 0)
 		return QQ_TEMP_REFUSED;
+	if (sigprocmask(SIG_BLOCK, &chld, &oldmask) < 0) {
+		close(err_rd);
+		close(fds[2]);
+		return QQ_TEMP_REFUSED;
+	}
 	struct timespec deadline;
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	deadline.tv_sec += (time_t)timeout_sec;
 	pid_t pid = fork();
 	if (pid == 0)
-		child_exec(f->argv, in_fd, out_fd, &oldmask);
+		child_exec(f->argv, fds, &oldmask);
+	close(fds[2]);
 	int code = QQ_TEMP_REFUSED, wstatus = 0;
 	if (pid > 0 && wait_deadline(pid, &deadline, &wstatus) == 0)
 		code = qfilter_status_code(wstatus);
 	sigprocmask(SIG_SETMASK, &oldmask, NULL);
+	if (code == QQERR_EXIT) {
+		qqueue_read_reply(err_rd, reply);
+		if (reply->kind == QQERR_NONE)
+			code = QQ_TEMP_REFUSED;
+	}
+	close(err_rd);
 	return code;
 }
 
-int qfilter_run_chain(const struct qfilter_conf *c, int *msg_fd, unsigned timeout_sec)
+int qfilter_run_chain(const struct qfilter_conf *c, int *msg_fd, unsigned timeout_sec,
+                      struct qqerr *reply)
 {
+	reply->kind = QQERR_NONE;
 	for (size_t i = 0; i < c->n; i++) {
 		int out = qfilter_memfd();
 		if (out < 0)
 			return QQ_WRITE_ERROR;
-		int code = run_one(&c->v[i], *msg_fd, out, timeout_sec);
+		int code = run_one(&c->v[i], *msg_fd, out, timeout_sec, reply);
 		if (code != QQ_OK) {
 			close(out);
 			return code;

@@ -31,12 +31,57 @@ static int raise_fd(int *fd)
 	return 0;
 }
 
+int qqueue_err_pipe(int *rd, int *wr)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
+		return -1;
+	if (p[1] <= QQERR_FD) {
+		int nfd = fcntl(p[1], F_DUPFD_CLOEXEC, QQERR_FD + 1);
+		if (nfd < 0) {
+			close(p[0]);
+			close(p[1]);
+			return -1;
+		}
+		close(p[1]);
+		p[1] = nfd;
+	}
+	*rd = p[0];
+	*wr = p[1];
+	return 0;
+}
+
+void qqueue_read_reply(int fd, struct qqerr *out)
+{
+	char raw[QQERR_RAW_MAX];
+	size_t len = 0;
+	while (fd >= 0 && len < sizeof raw) {
+		ssize_t r = read(fd, raw + len, sizeof raw - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+	}
+	(void)qqerr_parse(raw, len, out);
+}
+
+static int file_actions(posix_spawn_file_actions_t *fa, int msg_rd, int env_rd, int err_wr)
+{
+	int rc = posix_spawn_file_actions_adddup2(fa, msg_rd, 0);
+	if (rc == 0)
+		rc = posix_spawn_file_actions_adddup2(fa, env_rd, 1);
+	if (rc == 0)
+		rc = posix_spawn_file_actions_adddup2(fa, err_wr, QQERR_FD);
+	return rc;
+}
+
 /*
  * posix_spawn (a vfork-style clone, no copy of this process): message pipe
- * on fd 0, envelope pipe on fd 1, SIGPIPE back to default.  A program
- * that cannot be executed behaves like one that exited QQ_CONFIG_ERROR
- * (q->pid 0, q->spawn_code), as with fork + exec; -1 only when no
- * process could be made.
+ * on fd 0, envelope pipe on fd 1, the QQERR_FD pipe on fd 4, SIGPIPE back
+ * to default.  A program that cannot be executed behaves like one that
+ * exited QQ_CONFIG_ERROR (q->pid 0, q->spawn_code), as with fork + exec;
+ * -1 only when no process could be made.
  */
 static int spawn(struct qqueue *q, const char *prog, int msg_rd, int env_rd)
 {
@@ -45,19 +90,20 @@ static int spawn(struct qqueue *q, const char *prog, int msg_rd, int env_rd)
 	sigset_t dfl;
 	char *argv[2] = { (char *)prog, NULL };
 	extern char **environ;
-	if (raise_fd(&msg_rd) < 0 || raise_fd(&env_rd) < 0)
+	int err_wr = -1;
+	if (raise_fd(&msg_rd) < 0 || raise_fd(&env_rd) < 0 ||
+	    qqueue_err_pipe(&q->err_fd, &err_wr) < 0)
 		return -1;
 	sigemptyset(&dfl);
 	sigaddset(&dfl, SIGPIPE);
-	if (posix_spawn_file_actions_init(&fa) != 0)
-		return -1;
-	if (posix_spawnattr_init(&at) != 0) {
+	int rc = posix_spawn_file_actions_init(&fa);
+	if (rc == 0 && (rc = posix_spawnattr_init(&at)) != 0)
 		posix_spawn_file_actions_destroy(&fa);
+	if (rc != 0) {
+		close(err_wr);
 		return -1;
 	}
-	int rc = posix_spawn_file_actions_adddup2(&fa, msg_rd, 0);
-	if (rc == 0)
-		rc = posix_spawn_file_actions_adddup2(&fa, env_rd, 1);
+	rc = file_actions(&fa, msg_rd, env_rd, err_wr);
 	if (rc == 0)
 		rc = posix_spawnattr_setsigdefault(&at, &dfl);
 	if (rc == 0)
@@ -69,6 +115,7 @@ static int spawn(struct qqueue *q, const char *prog, int msg_rd, int env_rd)
 	posix_spawnattr_destroy(&at);
 	close(msg_rd);
 	close(env_rd);
+	close(err_wr);
 	if (rc == EAGAIN || rc == ENOMEM) {
 		errno = rc;
 		return -1;
@@ -132,6 +179,13 @@ static int daemon_status(int fd)
 	return n == 1 ? b : QQ_BUG;
 }
 
+static void close_err(struct qqueue *q)
+{
+	if (q->err_fd >= 0)
+		close(q->err_fd);
+	q->err_fd = -1;
+}
+
 static void close_pair(int p[2])
 {
 	close(p[0]);
@@ -142,7 +196,7 @@ int qqueue_start(struct qqueue *q)
 {
 	memset(q, 0, sizeof *q);
 	q->pid = -1;
-	q->msg_fd = q->env_fd = q->daemon_fd = -1;
+	q->msg_fd = q->env_fd = q->daemon_fd = q->err_fd = -1;
 	signal(SIGPIPE, SIG_IGN);
 
 	const char *env = getenv("QMAILQUEUE");
@@ -164,6 +218,7 @@ int qqueue_start(struct qqueue *q)
 		int saved = errno;
 		close(mp[1]);
 		close(ep[1]);
+		close_err(q);
 		free(prog);
 		q->pid = -1;
 		errno = saved;
@@ -243,6 +298,9 @@ int qqueue_finish(struct qqueue *q, const char *sender, const struct strlist *rc
 	           : q->pid > 0 ? wait_child(q->pid) : q->spawn_code;
 	q->daemon_fd = -1;
 	q->pid = -1;
+	if (code == QQERR_EXIT)
+		qqueue_read_reply(q->err_fd, &q->reply);
+	close_err(q);
 	/* A message that did not reach qmail-queue whole is never "queued". */
 	if (code == QQ_OK && q->write_failed)
 		code = QQ_WRITE_ERROR;
@@ -264,6 +322,7 @@ void qqueue_abort(struct qqueue *q)
 		(void)wait_child(q->pid);
 	}
 	q->pid = -1;
+	close_err(q);
 }
 
 struct qq_text {
@@ -292,6 +351,7 @@ static const struct qq_text qq_texts[] = {
 	{ 73, "connection to mail server rejected" },
 	{ 74, "communication with mail server failed" },
 	{ QQ_BUG, "qq internal bug" },
+	{ QQERR_EXIT, "qq temporary problem (no valid reply from the queue program)" },
 	{ QQ_ENVELOPE_FORMAT, "envelope format error" },
 };
 
@@ -303,4 +363,11 @@ const char *qqueue_strerror(int code)
 	if (queue_exit_is_permanent(code))
 		return "mail server permanently rejected message";
 	return "unable to queue message";
+}
+
+bool qqueue_is_permanent(const struct qqueue *q, int code)
+{
+	if (code == QQERR_EXIT)
+		return q->reply.kind == QQERR_PERM;
+	return queue_exit_is_permanent(code);
 }

@@ -56,7 +56,7 @@ enum rcptcheck_verdict rcptcheck_reply(int exit_code, const char *out, size_t le
 	return RCPTCHECK_DEFER;
 }
 
-static void child(const char *prog, const char *const *env, int out_fd)
+static void child(char *const *argv, const char *const *env, int out_fd)
 {
 	int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (null_fd < 0 || fd_move(0, null_fd) < 0 || fd_move(1, out_fd) < 0)
@@ -66,8 +66,7 @@ static void child(const char *prog, const char *const *env, int out_fd)
 			_exit(111);
 	}
 	signal(SIGPIPE, SIG_DFL);
-	char *const argv[] = {(char *)prog, NULL};
-	execv(prog, argv);
+	execv(argv[0], argv);
 	_exit(111);
 }
 
@@ -102,6 +101,13 @@ static bool read_output(int fd, unsigned timeout_s, size_t max, struct sbuf *out
 int rcptcheck_exec(const char *prog, const char *const *env, unsigned timeout_s, size_t max,
                    struct sbuf *out)
 {
+	char *const argv[] = {(char *)prog, NULL};
+	return rcptcheck_exec_argv(argv, env, timeout_s, max, out);
+}
+
+int rcptcheck_exec_argv(char *const *argv, const char *const *env, unsigned timeout_s, size_t max,
+                        struct sbuf *out)
+{
 	int p[2];
 	int code = -1;
 	sbuf_clear(out);
@@ -109,7 +115,7 @@ int rcptcheck_exec(const char *prog, const char *const *env, unsigned timeout_s,
 		return -1;
 	pid_t pid = fork();
 	if (pid == 0)
-		child(prog, env, p[1]);
+		child(argv, env, p[1]);
 	close(p[1]);
 	if (pid > 0) {
 		bool done = read_output(p[0], timeout_s, max, out);

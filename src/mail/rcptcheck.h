@@ -39,6 +39,9 @@ bool rcptcheck_valid_reply(const char *line, size_t len, char cls);
  * died on a signal, or timed out and was killed). */
 int rcptcheck_exec(const char *prog, const char *const *env, unsigned timeout_s, size_t max,
                    struct sbuf *out);
+/* The same with a whole argv (argv[0] the program's path; qmail-rcptchecks). */
+int rcptcheck_exec_argv(char *const *argv, const char *const *env, unsigned timeout_s, size_t max,
+                        struct sbuf *out);
 enum rcptcheck_verdict rcptcheck_run(const char *prog, const char *sender, const char *rcpt,
                                      unsigned timeout_s, struct sbuf *reply);
 

@@ -7,7 +7,8 @@
  * arrived, whatever the checker said or how long it took, so an unknown
  * user and a wrong password look the same; the third failure in a
  * session ends it with 421 4.7.0, as does the per-IP budget the proxy
- * keeps.  The password is wiped from memory once checked.
+ * keeps.  The password is wiped from memory once checked.  After a right
+ * password the qmail-spp [auth] plugins may still refuse (succeed()).
  */
 #include "smtpd_session.h"
 
@@ -113,15 +114,33 @@ static void clean_user(const char *in, struct sbuf *out)
 	}
 }
 
+/*
+ * The password was right; the [auth] plugins (smtpd_spp.c) have the last
+ * word.  They see SMTPAUTHUSER, so auth_user is set while they run.  A
+ * refusal leaves the session unauthenticated with the plugin's reply; a
+ * 5xx one counts as a failure in the session (the third ends it with 421,
+ * D-11) but not against the per-IP budget, which counts wrong passwords.
+ */
 static void succeed(struct smtpd_session *s, const char *user)
 {
 	struct sbuf r = SBUF_INIT;
 	clean_user(user, &s->auth_user);
-	s->cfg->is_relayclient = true; /* an authenticated client may relay */
-	sbuf_printf(&r, "235 2.7.0 authentication successful, user %s", s->auth_user.s);
+	enum smtpd_verdict v = smtpd_run_hooks(s, SMTPD_HOOK_AUTH, s->auth_user.s, &r);
+	const char *result = "ok";
+	if (v == SMTPD_ACCEPT) {
+		s->cfg->is_relayclient = true; /* an authenticated client may relay */
+		sbuf_printf(&r, "235 2.7.0 authentication successful, user %s", s->auth_user.s);
+	} else if (v == SMTPD_REJECT && ++s->n_auth_failures >= AUTH_SESSION_FAIL_MAX) {
+		sbuf_set_str(&r, "421 4.7.0 too many authentication failures, closing connection");
+		s->want_close = true;
+	}
+	if (v != SMTPD_ACCEPT)
+		result = v == SMTPD_REJECT ? "plugin-rejected" : "plugin-deferred";
 	smtpd_reply(s, r.s);
-	log_kv(LOG_LEVEL_INFO, "auth", "session", s->id, "user", s->auth_user.s, "result", "ok",
+	log_kv(LOG_LEVEL_INFO, "auth", "session", s->id, "user", s->auth_user.s, "result", result,
 	       (char *)NULL);
+	if (v != SMTPD_ACCEPT)
+		sbuf_clear(&s->auth_user);
 	sbuf_free(&r);
 }
 

@@ -167,6 +167,10 @@ static void finish(struct smtpd_session *s, struct smtp_data *d, struct qqueue *
 			sbuf_printf(&reply, "250 2.0.0 ok %s", msgid);
 			s->n_messages++;
 			result = "queued";
+		} else if (q->reply.kind != QQERR_NONE) {
+			qqerr_format_reply(&q->reply, &reply); /* qmail-queue-custom-error */
+			result = q->reply.kind == QQERR_PERM ? "qq-custom-permanent"
+			                                     : "qq-custom-temporary";
 		} else if (queue_exit_is_permanent(code)) {
 			sbuf_printf(&reply, "554 5.3.0 %s", qqueue_strerror(code));
 			result = "qq-permanent";

@@ -405,6 +405,7 @@ static const struct smtpd_hook policy_hooks[] = {
     {SMTPD_HOOK_MAIL, smtpd_spp_mail},
     {SMTPD_HOOK_RCPT, smtpd_spp_rcpt},
     {SMTPD_HOOK_DATA, smtpd_spp_data},
+    {SMTPD_HOOK_AUTH, smtpd_spp_auth},
     {SMTPD_HOOK_MAIL, hook_ratelimit_mail},
     {SMTPD_HOOK_RCPT, hook_ratelimit_rcpt},
 };

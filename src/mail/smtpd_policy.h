@@ -95,6 +95,7 @@ enum smtpd_verdict smtpd_spp_helo(struct smtpd_session *s, const char *a, struct
 enum smtpd_verdict smtpd_spp_mail(struct smtpd_session *s, const char *a, struct sbuf *r);
 enum smtpd_verdict smtpd_spp_rcpt(struct smtpd_session *s, const char *a, struct sbuf *r);
 enum smtpd_verdict smtpd_spp_data(struct smtpd_session *s, const char *a, struct sbuf *r);
+enum smtpd_verdict smtpd_spp_auth(struct smtpd_session *s, const char *a, struct sbuf *r);
 enum smtpd_verdict smtpd_policy_rcpt_hook(struct smtpd_session *s, const char *rcpt,
                                           struct sbuf *reply);
 

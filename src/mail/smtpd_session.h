@@ -55,6 +55,7 @@ enum smtpd_hook_point {
 	SMTPD_HOOK_MAIL,
 	SMTPD_HOOK_RCPT,
 	SMTPD_HOOK_DATA,
+	SMTPD_HOOK_AUTH, /* after a successful password check, before 235 */
 };
 
 enum smtpd_verdict { SMTPD_ACCEPT, SMTPD_REJECT, SMTPD_DEFER };
@@ -64,7 +65,8 @@ struct smtpd_policy;
 
 struct smtpd_hook {
 	enum smtpd_hook_point point;
-	/* arg: the HELO name, sender, or recipient; "" at connect and DATA. */
+	/* arg: the HELO name, sender, recipient, or the user at AUTH; "" at
+	 * connect and DATA. */
 	enum smtpd_verdict (*fn)(struct smtpd_session *s, const char *arg, struct sbuf *reply);
 };
 

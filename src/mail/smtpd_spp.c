@@ -1,7 +1,9 @@
 /*
  * smtpd_spp.c: running qmail-spp plugins from qmail-smtpd's hooks
- * (spp.h, smtpd_policy.h).  The [auth] section is read but has no hook
- * point in the session yet, so it is not run.
+ * (spp.h, smtpd_policy.h).  [auth] runs after a successful password
+ * check with SMTPAUTHUSER set (smtpd_auth.c decides what a refusal does
+ * to the session); "H" lines are kept only at [mail], [rcpt] and [data],
+ * where there is a message to add them to.
  */
 #include "smtpd_policy.h"
 
@@ -118,4 +120,9 @@ enum smtpd_verdict smtpd_spp_rcpt(struct smtpd_session *s, const char *a, struct
 enum smtpd_verdict smtpd_spp_data(struct smtpd_session *s, const char *a, struct sbuf *r)
 {
 	return run_point(s, SPP_DATA, a, r);
+}
+
+enum smtpd_verdict smtpd_spp_auth(struct smtpd_session *s, const char *a, struct sbuf *r)
+{
+	return run_point(s, SPP_AUTH, a, r);
 }

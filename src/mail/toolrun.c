@@ -70,7 +70,8 @@ int toolrun_forward(const struct strlist *targets)
 	int code = qqueue_finish(&q, sender, targets);
 	if (code == 0)
 		return 0;
-	printf("%s. (#%s)\n", qqueue_strerror(code),
-	       queue_exit_is_permanent(code) ? "5.3.0" : "4.3.0");
-	return queue_exit_is_permanent(code) ? EXIT_PERM : EXIT_TEMP;
+	bool is_perm = qqueue_is_permanent(&q, code);
+	printf("%s. (#%s)\n", q.reply.kind != QQERR_NONE ? q.reply.text : qqueue_strerror(code),
+	       is_perm ? "5.3.0" : "4.3.0");
+	return is_perm ? EXIT_PERM : EXIT_TEMP;
 }

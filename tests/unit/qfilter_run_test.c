@@ -20,7 +20,8 @@ static void test_status_code(void **state)
 		{ 0, QQ_OK }, { 31, QQ_PERM_REFUSED }, { 99, QFILTER_EXIT_DROP },
 		{ 30, QQ_TEMP_REFUSED }, { 32, QQ_TEMP_REFUSED }, { 71, QQ_TEMP_REFUSED },
 		{ 100, QQ_TEMP_REFUSED }, { 111, QQ_TEMP_REFUSED }, { 1, QQ_TEMP_REFUSED },
-		{ 255, QQ_TEMP_REFUSED },
+		{ 255, QQ_TEMP_REFUSED }, { 82, QQERR_EXIT }, { 81, QQ_TEMP_REFUSED },
+		{ 83, QQ_TEMP_REFUSED },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
 		assert_int_equal(qfilter_status_code(cases[i].exit_code << 8), cases[i].want);
@@ -60,7 +61,8 @@ static int run(const char *conf_text, const char *msg, char *out, size_t cap, un
 	struct qfilter_conf c;
 	assert_int_equal(qfilter_conf_parse(conf_text, strlen(conf_text), &c), 0);
 	int fd = memfd_with(msg);
-	int code = qfilter_run_chain(&c, &fd, t);
+	struct qqerr reply;
+	int code = qfilter_run_chain(&c, &fd, t, &reply);
 	memset(out, 0, cap);
 	if (code == QQ_OK)
 		assert_true(read(fd, out, cap - 1) >= 0);
@@ -89,6 +91,38 @@ static void test_chain(void **state)
 	                 QQ_TEMP_REFUSED);
 }
 
+/* A filter's own reply on fd 4 with exit 82 (qqerr.h). */
+static void test_custom_reply(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *conf;
+		int want;
+		enum qqerr_kind kind;
+		const char *text;
+	} t[] = {
+		{ "/bin/sh -c echo${IFS}DVirus${IFS}found>&4;exit${IFS}82\n", QQERR_EXIT,
+		  QQERR_PERM, "Virus found" },
+		{ "/bin/cat\n/bin/sh -c printf${IFS}Zbusy>&4;exit${IFS}82\n", QQERR_EXIT, QQERR_TEMP,
+		  "busy" },
+		{ "/bin/sh -c exit${IFS}82\n", QQ_TEMP_REFUSED, QQERR_NONE, "" },
+		{ "/bin/sh -c printf${IFS}X>&4;exit${IFS}82\n", QQ_TEMP_REFUSED, QQERR_NONE, "" },
+		{ "/bin/sh -c printf${IFS}Dx>&4;exit${IFS}31\n", QQ_PERM_REFUSED, QQERR_NONE, "" },
+	};
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		struct qfilter_conf c;
+		assert_int_equal(qfilter_conf_parse(t[i].conf, strlen(t[i].conf), &c), 0);
+		int fd = memfd_with("msg\n");
+		struct qqerr reply;
+		int code = qfilter_run_chain(&c, &fd, 5, &reply);
+		if (code != t[i].want || reply.kind != t[i].kind)
+			fail_msg("case %zu: code %d kind %d", i, code, (int)reply.kind);
+		assert_string_equal(reply.text, t[i].text);
+		close(fd);
+		qfilter_conf_free(&c);
+	}
+}
+
 static void test_timeout(void **state)
 {
 	(void)state;
@@ -107,6 +141,7 @@ int main(void)
 		cmocka_unit_test(test_slurp),
 		cmocka_unit_test(test_chain),
 		cmocka_unit_test(test_timeout),
+		cmocka_unit_test(test_custom_reply),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

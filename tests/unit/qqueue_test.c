@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -31,6 +32,8 @@ static int setup(void **state)
 		   "case \"$QQ_MODE\" in\n"
 		   "  kill) kill -9 $$ ;;\n"
 		   "  noread) exit 0 ;;\n"
+		   "  custom) cat >/dev/null; cat 0<&1 >/dev/null; printf '%%s' \"$QQ_MSG\" >&4;"
+		   " exit ${QQ_EXIT:-0} ;;\n"
 		   "esac\n"
 		   "cat > %s\ncat 0<&1 > %s\nexit ${QQ_EXIT:-0}\n",
 		msgfile, envfile);
@@ -120,6 +123,56 @@ static void test_missing_program(void **state)
 	setenv("QMAILQUEUE", script, 1);
 }
 
+/* The qmail-queue-custom-error convention: a message on fd 4, exit 82. */
+static void test_custom_reply(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *msg, *code;
+		int want;
+		enum qqerr_kind kind;
+		const char *text;
+		bool is_perm;
+	} t[] = {
+		{ "DVirus found (EICAR)", "82", QQERR_EXIT, QQERR_PERM, "Virus found (EICAR)", true },
+		{ "Zscanner busy\n", "82", QQERR_EXIT, QQERR_TEMP, "scanner busy", false },
+		{ "", "82", QQERR_EXIT, QQERR_NONE, "", false },
+		{ "Dtwo\nlines", "82", QQERR_EXIT, QQERR_NONE, "", false },
+		{ "Qbad", "82", QQERR_EXIT, QQERR_NONE, "", false },
+		{ "Dignored: not 82", "31", QQ_PERM_REFUSED, QQERR_NONE, "", true },
+		{ "Dignored: not 82", "0", QQ_OK, QQERR_NONE, "", false },
+	};
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		setenv("QQ_MODE", "custom", 1);
+		setenv("QQ_EXIT", t[i].code, 1);
+		setenv("QQ_MSG", t[i].msg, 1);
+		struct qqueue q;
+		assert_int_equal(qqueue_start(&q), 0);
+		assert_true(q.err_fd > 2);
+		assert_true(fcntl(q.err_fd, F_GETFD) & FD_CLOEXEC); /* never leaked */
+		qqueue_puts(&q, "x\n");
+		int rc = qqueue_finish(&q, "", NULL);
+		if (rc != t[i].want || q.reply.kind != t[i].kind)
+			fail_msg("case %zu: code %d kind %d", i, rc, (int)q.reply.kind);
+		assert_string_equal(q.reply.text, t[i].text);
+		assert_int_equal(qqueue_is_permanent(&q, rc), t[i].is_perm);
+		assert_int_equal(q.err_fd, -1);
+	}
+	/* a message larger than QQERR_RAW_MAX is invalid (the pipe holds it all) */
+	char big[QQERR_RAW_MAX + 2];
+	memset(big, 'x', sizeof big - 1);
+	big[0] = 'D';
+	big[sizeof big - 1] = '\0';
+	setenv("QQ_MSG", big, 1);
+	setenv("QQ_EXIT", "82", 1);
+	struct qqueue q;
+	assert_int_equal(qqueue_start(&q), 0);
+	assert_int_equal(qqueue_finish(&q, "", NULL), QQERR_EXIT);
+	assert_int_equal(q.reply.kind, QQERR_NONE);
+	assert_false(qqueue_is_permanent(&q, QQERR_EXIT));
+	unsetenv("QQ_MSG");
+}
+
 static void test_abort(void **state)
 {
 	(void)state;
@@ -147,7 +200,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ok),    cmocka_unit_test(test_codes),
 		cmocka_unit_test(test_missing_program), cmocka_unit_test(test_abort),
-		cmocka_unit_test(test_strerror),
+		cmocka_unit_test(test_strerror), cmocka_unit_test(test_custom_reply),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -181,8 +181,10 @@ static int queue_it(const struct hdr_list *h, const struct sbuf *added, const ch
 	int code = qqueue_finish(&q, sender, rcpts);
 	if (code == 0)
 		return 0;
-	fprintf(stderr, "qmail-inject: fatal: %s\n", qqueue_strerror(code));
-	return queue_exit_is_permanent(code) ? EXIT_PERM : EXIT_TEMP;
+	/* A queue program's own text (qqerr.h): D permanent, Z temporary. */
+	fprintf(stderr, "qmail-inject: fatal: %s\n",
+	        q.reply.kind != QQERR_NONE ? q.reply.text : qqueue_strerror(code));
+	return qqueue_is_permanent(&q, code) ? EXIT_PERM : EXIT_TEMP;
 }
 
 int main(int argc, char **argv)

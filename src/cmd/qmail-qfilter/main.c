@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "alloc.h"
@@ -17,6 +18,7 @@
 #include "proto_limits.h"
 #include "qfilter_conf.h"
 #include "qfilter_run.h"
+#include "qqerr.h"
 #include "sbuf.h"
 
 static void die(int code, const char *what)
@@ -108,6 +110,24 @@ static void exec_queue(int msg_fd, const struct sbuf *raw_env)
 	die(QQ_CONFIG_ERROR, "cannot run qmail-queue");
 }
 
+/*
+ * A filter refused with its own text: hand it on through our own QQERR_FD
+ * and exit QQERR_EXIT, as a queue program of the qmail-queue-custom-error
+ * convention does.  A caller that gave us no pipe there gets the text on
+ * stderr and the plain code (31 for D, 71 for Z).
+ */
+static void pass_reply(const struct qqerr *reply)
+{
+	struct stat st;
+	struct sbuf raw = SBUF_INIT;
+	qqerr_format_raw(reply, &raw);
+	if (fstat(QQERR_FD, &st) == 0 && S_ISFIFO(st.st_mode) &&
+	    fd_write_all(QQERR_FD, raw.s, raw.len) == 0)
+		_exit(QQERR_EXIT);
+	errno = 0;
+	die(reply->kind == QQERR_PERM ? QQ_PERM_REFUSED : QQ_TEMP_REFUSED, reply->text);
+}
+
 int main(void)
 {
 	alloc_set_fatal(nomem);
@@ -122,8 +142,11 @@ int main(void)
 	unsigned timeout = QFILTER_TIMEOUT_DEFAULT;
 	load_chain(&conf, &timeout);
 	set_filter_env(&env);
-	int code = qfilter_run_chain(&conf, &msg_fd, timeout);
+	struct qqerr reply;
+	int code = qfilter_run_chain(&conf, &msg_fd, timeout, &reply);
 	errno = 0;
+	if (code == QQERR_EXIT)
+		pass_reply(&reply);
 	if (code == QFILTER_EXIT_DROP)
 		die(QQ_OK, "a filter dropped the message");
 	if (code == QQ_PERM_REFUSED)
