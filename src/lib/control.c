@@ -7,9 +7,14 @@
 #include "scan.h"
 
 #include <errno.h>
+#include <poll.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /*
  * Line rules (qmail-control(5)): trailing spaces and tabs are ignored.  A
@@ -125,25 +130,159 @@ static char *control_path(const char *name)
 	return p;
 }
 
+/*
+ * The snapshot (control.h): files read while recording, kept with what the
+ * read returned.  Only plain names (no '/') of regular files are kept; a
+ * symbolic link is read every time, as its target is not watched.
+ */
+#define SNAP_MAX 64
+
+static struct snap {
+	int watch_fd;               /* inotify on the control directory, -1 */
+	bool is_recording, is_frozen, is_checked, is_stale;
+	size_t n;
+	struct snap_file {
+		char *name;
+		int rc;                 /* 1 read, 0 missing */
+		bool is_exists_only;    /* recorded by control_file_exists */
+		struct sbuf data;
+	} files[SNAP_MAX];
+} snap = { .watch_fd = -1 };
+
+static void snap_clear(void)
+{
+	for (size_t i = 0; i < snap.n; i++) {
+		free(snap.files[i].name);
+		sbuf_free(&snap.files[i].data);
+	}
+	snap.n = 0;
+	snap.is_frozen = snap.is_checked = snap.is_stale = false;
+}
+
+int control_snapshot_begin(void)
+{
+	snap_clear();
+	if (snap.watch_fd < 0) {
+		snap.watch_fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+		if (snap.watch_fd < 0)
+			return -1;
+		uint32_t mask = IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE | IN_MOVED_FROM |
+		                IN_MOVED_TO | IN_CREATE | IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF;
+		if (inotify_add_watch(snap.watch_fd, control_dir(), mask) < 0) {
+			close(snap.watch_fd);
+			snap.watch_fd = -1;
+			return -1;
+		}
+	}
+	snap.is_recording = true;
+	return 0;
+}
+
+bool control_snapshot_changed(void)
+{
+	char buf[4096];
+	bool is_changed = false;
+	if (snap.watch_fd < 0 || snap.is_recording)
+		return false;
+	while (read(snap.watch_fd, buf, sizeof buf) > 0)
+		is_changed = true;
+	return is_changed;
+}
+
+void control_snapshot_end(void)
+{
+	if (!snap.is_recording)
+		return;
+	snap.is_recording = false;
+	snap.is_frozen = true;
+}
+
+/* Any change since the snapshot was made?  Asked once per process (each
+ * session is a new fork); the events are left for the other sessions. */
+static bool snap_usable(void)
+{
+	if (!snap.is_frozen)
+		return false;
+	if (!snap.is_checked) {
+		struct pollfd p = { snap.watch_fd, POLLIN, 0 };
+		snap.is_stale = poll(&p, 1, 0) != 0;
+		snap.is_checked = true;
+	}
+	return !snap.is_stale;
+}
+
+static struct snap_file *snap_find(const char *name, bool is_exists_only)
+{
+	for (size_t i = 0; i < snap.n; i++)
+		if (strcmp(snap.files[i].name, name) == 0 &&
+		    snap.files[i].is_exists_only == is_exists_only)
+			return &snap.files[i];
+	return NULL;
+}
+
+static void snap_record(const char *name, const char *path, int rc, const struct sbuf *data)
+{
+	struct stat st;
+	bool is_exists_only = data == NULL;
+	if (rc < 0 || snap.n == SNAP_MAX || strchr(name, '/') || snap_find(name, is_exists_only))
+		return;
+	if (rc == 1 && (lstat(path, &st) < 0 || !S_ISREG(st.st_mode)))
+		return;
+	struct snap_file *f = &snap.files[snap.n++];
+	f->name = xstrdup(name);
+	f->rc = rc;
+	f->is_exists_only = is_exists_only;
+	f->data = (struct sbuf)SBUF_INIT;
+	if (rc == 1 && data)
+		sbuf_set(&f->data, sbuf_cstr(data), data->len);
+}
+
 /* 1 read, 0 missing, -1 error. */
+static int read_file_now(const char *name, struct sbuf *data)
+{
+	char *path = control_path(name);
+	int rc = file_read_all(path, data, CONTROL_FILE_MAX);
+	int saved = errno;
+	if (rc < 0)
+		rc = errno == ENOENT ? 0 : -1;
+	else if (memchr(sbuf_cstr(data), '\0', data->len))
+		rc = -1, saved = EINVAL;
+	else
+		rc = 1;
+	if (snap.is_recording)
+		snap_record(name, path, rc, data);
+	free(path);
+	errno = saved;
+	return rc;
+}
+
 static int control_read_file(const char *name, struct sbuf *data)
 {
 	if (name[0] == '\0' || strstr(name, "..")) {
 		errno = EINVAL;
 		return -1;
 	}
+	struct snap_file *f = snap_usable() ? snap_find(name, false) : NULL;
+	if (!f)
+		return read_file_now(name, data);
+	if (f->rc == 1)
+		sbuf_set(data, sbuf_cstr(&f->data), f->data.len);
+	return f->rc;
+}
+
+int control_file_exists(const char *name)
+{
+	if (name[0] == '\0' || strstr(name, ".."))
+		return 1;
+	struct snap_file *f = snap_usable() ? snap_find(name, true) : NULL;
+	if (f)
+		return f->rc;
 	char *path = control_path(name);
-	int rc = file_read_all(path, data, CONTROL_FILE_MAX);
-	int saved = errno;
+	int rc = access(path, F_OK) < 0 && errno == ENOENT ? 0 : 1;
+	if (snap.is_recording)
+		snap_record(name, path, rc, NULL);
 	free(path);
-	errno = saved;
-	if (rc < 0)
-		return errno == ENOENT ? 0 : -1;
-	if (memchr(sbuf_cstr(data), '\0', data->len)) {
-		errno = EINVAL;
-		return -1;
-	}
-	return 1;
+	return rc;
 }
 
 int control_read_line(const char *name, const char *def, struct sbuf *out)

@@ -11,6 +11,7 @@
 #ifndef QNG_CONTROL_H
 #define QNG_CONTROL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,6 +39,27 @@ int control_read_line(const char *name, const char *def, struct sbuf *out);
 int control_read_u64(const char *name, uint64_t def, uint64_t max, uint64_t *out);
 /* All non-empty, non-comment lines. Missing file: empty list, returns 0. */
 int control_read_lines(const char *name, struct strlist *out);
+
+/* 1 when the file exists (or cannot be read), 0 when it is missing. */
+int control_file_exists(const char *name);
+
+/*
+ * A snapshot for a program that reads its configuration once and then
+ * forks a process per session (qmail-smtpd's and qmail-remote's zygotes):
+ * begin starts an inotify watch on the control directory and records every
+ * file read until end (its content, or that it is missing); a process
+ * forked later is answered from the record, with no file opened, as long
+ * as nothing in the directory has changed since begin.  Any change (an
+ * edit, a rename, a new or removed file) makes a process forked before the
+ * recorder noticed it read the files again, as without a snapshot; the
+ * recorder calls changed before each fork (it takes the pending change
+ * notices) and, when true, records again (begin ... end).  Symbolic links,
+ * names with '/' and files not read while recording are always read from
+ * disk.  begin: 0, or -1 when no watch could be made (no snapshot then).
+ */
+int control_snapshot_begin(void);
+void control_snapshot_end(void);
+bool control_snapshot_changed(void);
 
 /* Parser used by the functions above (pure, fuzzed): splits a file's bytes. */
 int control_parse_lines(const char *data, size_t len, int skip_comments,

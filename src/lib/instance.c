@@ -121,12 +121,27 @@ static int role_root_mode(enum role r, struct role_id *out)
 
 int instance_role(enum role r, struct role_id *out)
 {
+	/* Found ids are kept for the life of the process (a fork inherits
+	 * them): each lookup reads /etc/passwd and /etc/group, and the queue
+	 * daemon's workers and the delivery programs ask per message.  A
+	 * failed lookup is not kept (qmailctl init creates the users). */
+	static struct role_id found[ROLE_COUNT];
+	static bool is_found[ROLE_COUNT];
 	if ((unsigned)r >= ROLE_COUNT) {
 		errno = EINVAL;
 		return -1;
 	}
-	if (instance_is_root_mode())
-		return role_root_mode(r, out);
+	if (instance_is_root_mode()) {
+		if (is_found[r]) {
+			*out = found[r];
+			return 0;
+		}
+		if (role_root_mode(r, out) < 0)
+			return -1;
+		found[r] = *out;
+		is_found[r] = true;
+		return 0;
+	}
 	out->uid = getuid();
 	out->gid = getgid();
 	out->name = role_names[r];

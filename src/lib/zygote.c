@@ -51,6 +51,12 @@ static void say(int fd, const char *msg, size_t len)
 }
 
 static bool is_session;
+static void (*before_fork)(void);
+
+void zygote_set_before_fork(void (*fn)(void))
+{
+	before_fork = fn;
+}
 
 bool zygote_is_session(void)
 {
@@ -149,6 +155,8 @@ static int serve_one(int zfd, int sfd)
 		say(zfd, "P0", 2); /* refused: the listener closes the socket */
 		return 0;
 	}
+	if (before_fork)
+		before_fork();
 	pid_t pid = fork();
 	if (pid == 0) {
 		become_session(zfd, sfd, msg[0], assign, n, fds, n_fds);

@@ -35,6 +35,9 @@
 /* Returns in a normal run and in each session's child; never in the
  * zygote itself (it exits 0 at end of file, 111 on errors). */
 void zygote_serve(void);
+/* A function the zygote calls before each fork (set before zygote_serve),
+ * e.g. to bring a control snapshot up to date (control.h). */
+void zygote_set_before_fork(void (*fn)(void));
 /* True in a process that zygote_serve returned to from a request. */
 bool zygote_is_session(void);
 /* In a delivery with a session channel: waits up to ms (< 0: forever) for

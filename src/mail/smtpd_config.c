@@ -92,7 +92,7 @@ int smtpd_config_load(struct smtpd_config *c, const char **what)
 	c->morercpthosts = xmalloc(strlen(control_dir()) + sizeof "/morercpthosts.cdb");
 	strcpy(c->morercpthosts, control_dir());
 	strcat(c->morercpthosts, "/morercpthosts.cdb");
-	if (access(c->morercpthosts, F_OK) == 0)
+	if (control_file_exists("morercpthosts.cdb"))
 		c->has_rcpthosts = true;
 	*what = "badmailfrom";
 	if (control_read_lines("badmailfrom", &c->badmailfrom) < 0)

@@ -5,11 +5,13 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "control.h"
@@ -188,6 +190,78 @@ static void test_dir_default(void **state)
 	assert_string_equal(control_dir(), tmpdir);
 }
 
+/* What a forked process reads for name (as a zygote's session would). */
+static void child_reads(const char *name, char *out, size_t cap)
+{
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct sbuf b = SBUF_INIT;
+		int rc = control_read_line(name, "missing", &b);
+		if (rc < 0)
+			sbuf_set_str(&b, "error");
+		(void)!write(p[1], b.s, b.len);
+		_exit(0);
+	}
+	close(p[1]);
+	ssize_t n = read(p[0], out, cap - 1);
+	out[n > 0 ? n : 0] = '\0';
+	close(p[0]);
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+}
+
+static void test_snapshot(void **state)
+{
+	(void)state;
+	char got[64], target[] = "/tmp/control_test_target.XXXXXX", link[512];
+	int tfd = mkstemp(target);
+	assert_true(tfd >= 0);
+	assert_int_equal(write(tfd, "t1\n", 3), 3);
+	close(tfd);
+	snprintf(link, sizeof link, "%s/snapL", tmpdir);
+	assert_int_equal(symlink(target, link), 0);
+	put_file("snapA", "one\n", 4);
+	struct sbuf b = SBUF_INIT;
+	assert_int_equal(control_snapshot_begin(), 0);
+	assert_int_equal(control_read_line("snapA", NULL, &b), 1);
+	assert_int_equal(control_read_line("snapB", NULL, &b), 0);
+	assert_int_equal(control_read_line("snapL", NULL, &b), 1);
+	assert_int_equal(control_file_exists("snapC.cdb"), 0);
+	control_snapshot_end();
+	assert_false(control_snapshot_changed());
+	child_reads("snapA", got, sizeof got);
+	assert_string_equal(got, "one");
+	child_reads("snapB", got, sizeof got);
+	assert_string_equal(got, "missing");
+	/* a symbolic link is never kept: its target's change is seen */
+	tfd = open(target, O_WRONLY | O_TRUNC);
+	assert_int_equal(write(tfd, "t2\n", 3), 3);
+	close(tfd);
+	child_reads("snapL", got, sizeof got);
+	assert_string_equal(got, "t2");
+	/* a change in the directory: later processes read the files again */
+	put_file("snapA", "two\n", 4);
+	put_file("snapB", "now\n", 4);
+	child_reads("snapA", got, sizeof got);
+	assert_string_equal(got, "two");
+	child_reads("snapB", got, sizeof got);
+	assert_string_equal(got, "now");
+	assert_int_equal(control_file_exists("snapC.cdb"), 0);
+	/* the recorder takes the notices and records again */
+	assert_true(control_snapshot_changed());
+	assert_false(control_snapshot_changed());
+	assert_int_equal(control_snapshot_begin(), 0);
+	assert_int_equal(control_read_line("snapA", NULL, &b), 1);
+	control_snapshot_end();
+	child_reads("snapA", got, sizeof got);
+	assert_string_equal(got, "two");
+	sbuf_free(&b);
+	unlink(target);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -220,6 +294,7 @@ int main(void)
 		cmocka_unit_test(test_read_u64_table),
 		cmocka_unit_test(test_read_lines_and_limit),
 		cmocka_unit_test(test_dir_default),
+		cmocka_unit_test(test_snapshot),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

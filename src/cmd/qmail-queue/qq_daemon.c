@@ -183,6 +183,11 @@ int qq_daemon_run(void)
 		return EXIT_TEMP;
 	}
 	fprintf(stderr, "qmail-queue: daemon listening on %s\n", d.path);
+	/* The Received line names the invoking role: look the roles up once
+	 * here (instance_role keeps them), not in every worker. */
+	struct role_id r;
+	for (enum role k = 0; k < ROLE_COUNT; k++)
+		(void)instance_role(k, &r);
 	while (!d.stopping || d.n > 0) {
 		if (d.stopping)
 			stop_listening(&d);
