@@ -39,7 +39,7 @@ char local_forward_send(struct local_ctx *c, const struct strlist *targets,
 	bool is_perm = qqueue_is_permanent(&q, code);
 	sbuf_clear(why);
 	sbuf_printf(why, "Unable to forward message: %s. (#%s)",
-	            q.reply.kind != QQERR_NONE ? q.reply.text : qqueue_strerror(code),
+	            qqueue_result_text(&q, code),
 	            is_perm ? "5.3.0" : "4.3.0");
 	return is_perm ? 'D' : 'Z';
 }

@@ -365,6 +365,12 @@ const char *qqueue_strerror(int code)
 	return "unable to queue message";
 }
 
+const char *qqueue_result_text(const struct qqueue *q, int code)
+{
+	return code == QQERR_EXIT && q->reply.kind != QQERR_NONE ? q->reply.text
+	                                                           : qqueue_strerror(code);
+}
+
 bool qqueue_is_permanent(const struct qqueue *q, int code)
 {
 	if (code == QQERR_EXIT)

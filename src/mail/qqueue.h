@@ -56,6 +56,9 @@ int qqueue_finish(struct qqueue *q, const char *sender, const struct strlist *rc
 void qqueue_abort(struct qqueue *q);
 /* One line of text for an exit code, e.g. "qq write error or disk full". */
 const char *qqueue_strerror(int code);
+/* What to tell the user for a failed code: the queue program's own text
+ * (exit QQERR_EXIT with a valid message) or qqueue_strerror(code). */
+const char *qqueue_result_text(const struct qqueue *q, int code);
 /* True when code (from qqueue_finish) is permanent: 11..40, or 82 with a
  * "D" message in q->reply. */
 bool qqueue_is_permanent(const struct qqueue *q, int code);

@@ -71,7 +71,7 @@ int toolrun_forward(const struct strlist *targets)
 	if (code == 0)
 		return 0;
 	bool is_perm = qqueue_is_permanent(&q, code);
-	printf("%s. (#%s)\n", q.reply.kind != QQERR_NONE ? q.reply.text : qqueue_strerror(code),
+	printf("%s. (#%s)\n", qqueue_result_text(&q, code),
 	       is_perm ? "5.3.0" : "4.3.0");
 	return is_perm ? EXIT_PERM : EXIT_TEMP;
 }

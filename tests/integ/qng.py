@@ -308,6 +308,14 @@ class Instance:
         return self.run([self.bin(prog)] + list(args), input=msg, env=env, timeout=60)
 
 
+def parent_comm(pid):
+    """The command name of pid's parent process."""
+    with open("/proc/%d/stat" % pid) as f:
+        ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+    with open("/proc/%d/comm" % ppid) as f:
+        return f.read().strip()
+
+
 def assert_qcheck(inst):
     """qmail-qcheck finds the instance's queue consistent."""
     p = inst.qcheck()

@@ -1,14 +1,13 @@
 """SMTP AUTH PLAIN/LOGIN, D-10, D-11 and submission (issue #4)."""
 
 import base64
-import smtplib
 import subprocess
 import time
 
 import pytest
 
 import qng
-from tls_fixture import TLSListener, client_ctx, user_instance
+from tls_fixture import TLSListener, auth_plain, tls_session, user_instance
 
 
 @pytest.fixture(scope="module")
@@ -23,15 +22,7 @@ def smtp(ainst):
     lst.stop()
 
 
-def plain(user, pw):
-    return base64.b64encode(b"\0" + user.encode() + b"\0" + pw.encode()).decode()
-
-
-def tls_session(port):
-    c = smtplib.SMTP("127.0.0.1", port, timeout=30)
-    c.starttls(context=client_ctx())
-    c.ehlo("client.test")
-    return c
+plain = auth_plain
 
 
 def test_auth_before_tls_refused(smtp):

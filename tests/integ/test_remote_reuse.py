@@ -46,11 +46,8 @@ def kept_sessions(inst):
     out = []
     for pid in inst.pids("qmail-remote"):
         try:
-            with open("/proc/%d/stat" % pid) as f:
-                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-            with open("/proc/%d/comm" % ppid) as f:
-                if f.read().strip() == "qmail-remote":
-                    out.append(pid)
+            if qng.parent_comm(pid) == "qmail-remote":
+                out.append(pid)
         except OSError:
             continue
     return out

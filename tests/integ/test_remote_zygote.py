@@ -15,13 +15,6 @@ from remote_peers import free_tcp_port, peers  # noqa: F401
 RCPT = "bob@dest.example"
 
 
-def parent_name(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-    with open("/proc/%d/comm" % ppid) as f:
-        return f.read().strip()
-
-
 def zygote_pid(inst):
     """The qmail-remote process with no arguments whose parent is
     qmail-rspawn (kept sessions are the zygote's children)."""
@@ -30,7 +23,7 @@ def zygote_pid(inst):
             with open("/proc/%d/cmdline" % pid, "rb") as f:
                 if len([a for a in f.read().split(b"\0") if a]) != 1:
                     continue
-            if parent_name(pid) == "qmail-rspawn":
+            if qng.parent_comm(pid) == "qmail-rspawn":
                 return pid
         except OSError:
             continue

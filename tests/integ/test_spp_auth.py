@@ -3,13 +3,12 @@ with SMTPAUTHUSER set, before 235; a refusal leaves the session
 unauthenticated (no relaying) with the plugin's reply, and counts as an
 AUTH failure in the session."""
 
-import base64
 import smtplib
 
 import pytest
 
 import qng
-from tls_fixture import TLSListener, client_ctx, user_instance
+from tls_fixture import TLSListener, auth_plain, tls_session, user_instance
 
 BLOCKED = "blocked@" + qng.DOMAIN
 LATER = "later@" + qng.DOMAIN
@@ -49,15 +48,7 @@ def smtp(ainst):
     lst.stop()
 
 
-def plain(user, pw):
-    return base64.b64encode(b"\0" + user.encode() + b"\0" + pw.encode()).decode()
-
-
-def tls_session(port):
-    c = smtplib.SMTP("127.0.0.1", port, timeout=30)
-    c.starttls(context=client_ctx())
-    c.ehlo("client.test")
-    return c
+plain = auth_plain
 
 
 def test_accepted_user_is_logged_and_relays(smtp):

@@ -6,7 +6,9 @@ bin/ exactly as the supervisor would, as the instance owner (user mode:
 one uid; the proxy is then only protected by PR_SET_DUMPABLE).
 """
 
+import base64
 import os
+import smtplib
 import ssl
 import signal
 import socket
@@ -93,6 +95,19 @@ def client_ctx(**kw):
     for k, v in kw.items():
         setattr(ctx, k, v)
     return ctx
+
+
+def auth_plain(user, pw):
+    """The initial response of AUTH PLAIN (RFC 4616)."""
+    return base64.b64encode(b"\0" + user.encode() + b"\0" + pw.encode()).decode()
+
+
+def tls_session(port):
+    """An smtplib session on port after STARTTLS and EHLO."""
+    c = smtplib.SMTP("127.0.0.1", port, timeout=30)
+    c.starttls(context=client_ctx())
+    c.ehlo("client.test")
+    return c
 
 
 def user_instance(session):

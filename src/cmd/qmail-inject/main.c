@@ -183,7 +183,7 @@ static int queue_it(const struct hdr_list *h, const struct sbuf *added, const ch
 		return 0;
 	/* A queue program's own text (qqerr.h): D permanent, Z temporary. */
 	fprintf(stderr, "qmail-inject: fatal: %s\n",
-	        q.reply.kind != QQERR_NONE ? q.reply.text : qqueue_strerror(code));
+	        qqueue_result_text(&q, code));
 	return qqueue_is_permanent(&q, code) ? EXIT_PERM : EXIT_TEMP;
 }
 

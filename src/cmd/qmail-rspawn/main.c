@@ -62,18 +62,28 @@ static void report(const char *did, const char *text, size_t len)
 	sbuf_free(&b);
 }
 
-static void child(int out_fd, const char *msgid, const char *sender, const char *rcpt)
+static const char *domain_of(const char *rcpt)
+{
+	const char *at = strrchr(rcpt, '@');
+	return at ? at + 1 : "";
+}
+
+static int open_message(const char *msgid)
 {
 	char path[64];
 	snprintf(path, sizeof path, "queue/mess/%s", msgid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+static void child(int out_fd, const char *msgid, const char *sender, const char *rcpt)
+{
+	int fd = open_message(msgid);
 	if (fd < 0 || fd_move(0, fd) < 0 || fd_move(1, out_fd) < 0) {
 		(void)!write(out_fd, "Zunable to open the message file.", 34);
 		_exit(EXIT_TEMP);
 	}
-	const char *at = strrchr(rcpt, '@');
-	const char *host = at ? at + 1 : "";
-	char *argv[5] = { remote_prog, (char *)host, (char *)sender, (char *)rcpt, NULL };
+	char *argv[5] = { remote_prog, (char *)domain_of(rcpt), (char *)sender, (char *)rcpt,
+	                  NULL };
 	signal(SIGPIPE, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGHUP, SIG_DFL);
@@ -84,12 +94,6 @@ static void child(int out_fd, const char *msgid, const char *sender, const char 
 	else
 		(void)!write(1, "Zunable to run qmail-remote.", 29);
 	_exit(EXIT_TEMP);
-}
-
-static const char *domain_of(const char *rcpt)
-{
-	const char *at = strrchr(rcpt, '@');
-	return at ? at + 1 : "";
 }
 
 /* An idle session for the domain: its pid, with *ch its channel; -1. */
@@ -131,9 +135,7 @@ static pid_t start_zygote(struct rjob *j, int out_fd, const char *msgid, const c
 {
 	if (!want_zygote || rzygote_start(remote_prog) < 0)
 		return -1;
-	char path[64];
-	snprintf(path, sizeof path, "queue/mess/%s", msgid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open_message(msgid);
 	if (fd < 0)
 		return -1; /* the child path reports it */
 	pid_t pid = may_reuse ? start_reuse(fd, out_fd, sender, rcpt, &j->ch) : -1;
