@@ -12,6 +12,10 @@ WARN     = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 CFLAGS   ?= -O2 -g
 ALLCFLAGS = -std=c17 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) \
            -Isrc/lib -Isrc/mail -Isrc/tls -MMD -MP
+# Full RELRO: every symbol bound at start.  Also a speed-up: a process forked
+# from a zygote inherits the bound GOT instead of resolving (and copying a
+# page for) each symbol on first call (docs/INTERNALS.md "Costs per message").
+BIND_LDFLAGS = -Wl,-z,now -Wl,-z,relro
 LDLIBS   = -Wl,--as-needed -lcdb -lcrypt -lssl -lcrypto $(EXTRA_LDLIBS)
 
 LIB_SRC  := $(wildcard src/lib/*.c)
@@ -58,7 +62,7 @@ $(LIBT): $(TLS_OBJ)
 define CMD_RULE
 $(BUILD)/bin/$(1): $(patsubst src/%.c,$(BUILD)/obj/%.o,$(wildcard src/cmd/$(1)/*.c)) $(LIBT) $(LIBM) $(LIBQ)
 	@mkdir -p $(BUILD)/bin
-	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) $(CMD_LDFLAGS) -o $$@ $$^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) $(BIND_LDFLAGS) $(CMD_LDFLAGS) -o $$@ $$^ $(LDLIBS)
 endef
 $(foreach c,$(CMDS),$(eval $(call CMD_RULE,$(c))))
 

@@ -36,6 +36,13 @@ struct tls_server *tls_server_load(const char *certfile, const char *sni_dir,
                                    struct sbuf *err);
 size_t tls_server_n_names(const struct tls_server *t);
 void tls_server_free(struct tls_server *t);
+/* A handshake and one record each way between an in-memory client and the
+ * default context (certificate and key included), run in the listener after
+ * every load: OpenSSL 3 fetches and caches its algorithms, and the dynamic
+ * linker binds the libraries' symbols, on first use in a process; done
+ * once here, every forked proxy inherits them instead of doing it again.
+ * 0 when the handshake completed, -1 otherwise (harmless: nothing kept). */
+int tls_server_warm(struct tls_server *t);
 /* true for a name usable as sni_dir/NAME.pem: [a-z0-9.-], no "..". */
 bool tls_server_name_valid(const char *name);
 

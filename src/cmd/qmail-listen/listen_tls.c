@@ -24,6 +24,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -50,6 +51,12 @@ void listen_tls_load(const struct listen_opts *o)
 	if (t) {
 		tls_server_free(server);
 		server = t;
+		if (tls_server_warm(t) < 0)
+			fprintf(stderr, "qmail-listen: %s: tls: warning: warm-up handshake failed\n",
+			        o->service ? o->service : "-");
+		/* Free chunks merged and returned now, once, rather than merged
+		 * again (a copy of every page they sit on) in each forked proxy. */
+		(void)malloc_trim(0);
 		fprintf(stderr, "qmail-listen: %s: tls: loaded %s and %zu SNI names\n", svc, cert,
 		        tls_server_n_names(t));
 	} else {
