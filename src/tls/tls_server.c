@@ -51,6 +51,11 @@ static SSL_CTX *make_ctx(const char *file, struct sbuf *err)
 	/* Every connection is a forked process: a session cache would be
 	 * empty in each; tickets (keys in the shared context) still work. */
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	/* One ticket per TLS 1.3 handshake (OpenSSL sends two by default): a
+	 * mail client resumes one session at a time.  Read ahead: a record's
+	 * header and body (and what follows) in one read. */
+	(void)SSL_CTX_set_num_tickets(ctx, 1);
+	SSL_CTX_set_read_ahead(ctx, 1);
 	if (SSL_CTX_use_certificate_chain_file(ctx, file) != 1 ||
 	    SSL_CTX_use_PrivateKey_file(ctx, file, SSL_FILETYPE_PEM) != 1 ||
 	    SSL_CTX_check_private_key(ctx) != 1) {
@@ -215,6 +220,11 @@ size_t tls_conn_pending(const struct tls_conn *c)
 {
 	int n = SSL_pending(c->ssl);
 	return n > 0 ? (size_t)n : 0;
+}
+
+bool tls_conn_has_buffered(const struct tls_conn *c)
+{
+	return SSL_has_pending(c->ssl) == 1;
 }
 
 short tls_conn_events(const struct tls_conn *c)

@@ -51,6 +51,10 @@ struct tls_conn *tls_server_accept(struct tls_server *t, int fd, unsigned timeou
 ssize_t tls_conn_read(struct tls_conn *c, void *buf, size_t n);
 ssize_t tls_conn_write(struct tls_conn *c, const void *buf, size_t n);
 size_t tls_conn_pending(const struct tls_conn *c);
+/* Whether OpenSSL holds received bytes not yet returned (whole records or
+ * not; the contexts read ahead), so that a read may succeed without the
+ * socket becoming readable again. */
+bool tls_conn_has_buffered(const struct tls_conn *c);
 short tls_conn_events(const struct tls_conn *c);
 const char *tls_conn_version(const struct tls_conn *c);
 const char *tls_conn_cipher(const struct tls_conn *c);

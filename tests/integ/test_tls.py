@@ -194,3 +194,39 @@ def test_sni_certificate(tinst, session):
     finally:
         lst.stop()
         shutil.rmtree(sdir, ignore_errors=True)
+
+
+def test_large_message_and_pipelining_through_proxy(tinst, starttls):
+    """The proxy relays several MB in both record sizes and a pipelined
+    command group whole: every byte arrives, every reply comes back."""
+    tid = qng.test_id()
+    lines = ["%s line %06d %s" % (tid, i, "x" * (i % 900)) for i in range(9000)]
+    body = "\r\n".join(lines) + "\r\n"
+    assert len(body) > 4 * 1024 * 1024
+    s = socket.create_connection(("127.0.0.1", starttls.port), timeout=30)
+    f = s.makefile("rb")
+    assert f.readline().startswith(b"220")
+    s.sendall(b"EHLO x\r\n")
+    while not f.readline().startswith(b"250 "):
+        pass
+    s.sendall(b"STARTTLS\r\n")
+    assert f.readline().startswith(b"220")
+    t = client_ctx().wrap_socket(s)
+    tf = t.makefile("rb")
+    t.sendall(b"EHLO x\r\n")
+    while not tf.readline().startswith(b"250 "):
+        pass
+    # MAIL, RCPT, DATA in one write (PIPELINING), then the message at once
+    t.sendall(b"MAIL FROM:<%s>\r\nRCPT TO:<%s>\r\nDATA\r\n"
+              % (qng.ALICE.encode(), qng.ALICE.encode()))
+    replies = [tf.readline() for _ in range(3)]
+    assert [r[:3] for r in replies] == [b"250", b"250", b"354"], replies
+    t.sendall(body.encode() + b".\r\n")
+    assert tf.readline().startswith(b"250"), "message not accepted"
+    t.sendall(b"QUIT\r\n")
+    assert tf.readline().startswith(b"221")
+    t.close()
+    files = qng.wait_until(lambda: qng.maildir_files(tinst.maildir(), tid + " line 000000"),
+                           30, what="large message")
+    data = files[0][1]
+    assert data.replace(b"\r\n", b"\n").endswith(body.replace("\r\n", "\n").encode())

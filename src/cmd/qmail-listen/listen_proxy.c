@@ -6,6 +6,10 @@
  * channel stays open for password checks.  Nothing here parses the data.
  * Each pass moves what it can without blocking; only when a pass made no
  * progress does the loop poll, for the events the stalled side asked for.
+ * A side is read only while it may have data: after poll said so, or while
+ * its last read filled the buffer (TLS: while OpenSSL holds buffered
+ * bytes).  A short read means drained, so a request and its reply cost one
+ * poll, one read and one write a side, not a failed read of each side too.
  */
 #include "listen.h"
 
@@ -32,6 +36,7 @@ struct relay {
 	struct tls_conn *tls;
 	int sock, plain, ctl;
 	bool tls_eof, plain_eof, failed;
+	bool tls_ready, plain_ready; /* may have data to read (see above) */
 	struct lane down; /* TLS -> plaintext */
 	struct lane up;   /* plaintext -> TLS */
 	const char *ip;
@@ -41,13 +46,16 @@ struct relay {
 static bool move_down(struct relay *r)
 {
 	bool moved = false;
-	if (r->down.len == 0 && !r->tls_eof) {
+	if (r->down.len == 0 && !r->tls_eof && r->tls_ready) {
 		ssize_t n = tls_conn_read(r->tls, r->down.buf, sizeof r->down.buf);
 		if (n > 0) {
 			r->down.pos = 0;
 			r->down.len = (size_t)n;
+			r->tls_ready = tls_conn_has_buffered(r->tls);
 			moved = true;
-		} else if (n == 0 || errno != EAGAIN) {
+		} else if (n < 0 && errno == EAGAIN) {
+			r->tls_ready = false;
+		} else {
 			r->tls_eof = true;
 			r->failed = n < 0;
 			shutdown(r->plain, SHUT_WR);
@@ -74,13 +82,16 @@ static bool move_down(struct relay *r)
 static bool move_up(struct relay *r)
 {
 	bool moved = false;
-	if (r->up.len == 0 && !r->plain_eof) {
+	if (r->up.len == 0 && !r->plain_eof && r->plain_ready) {
 		ssize_t n = recv(r->plain, r->up.buf, sizeof r->up.buf, MSG_DONTWAIT);
 		if (n > 0) {
 			r->up.pos = 0;
 			r->up.len = (size_t)n;
+			r->plain_ready = (size_t)n == sizeof r->up.buf;
 			moved = true;
-		} else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+		} else if (n < 0 && errno == EAGAIN) {
+			r->plain_ready = false;
+		} else if (n == 0 || errno != EINTR) {
 			r->plain_eof = true;
 			moved = true;
 		}
@@ -134,6 +145,12 @@ static int wait_events(struct relay *r)
 	int rc = poll(p, r->ctl >= 0 ? 3 : 2, PROXY_IDLE_MS);
 	if (rc == 0)
 		return -1;
+	if (rc > 0) {
+		/* any event on the TLS socket may let OpenSSL go on, whichever
+		 * direction it asked for; errors and hang-ups show on the read */
+		r->tls_ready |= p[0].revents != 0;
+		r->plain_ready |= (p[1].revents & (POLLIN | POLLHUP | POLLERR)) != 0;
+	}
 	if (rc > 0 && r->ctl >= 0 && p[2].revents)
 		serve_ctl(r);
 	return 0;
@@ -148,12 +165,15 @@ int listen_proxy_run(struct tls_conn *tls, int sock, int plain, int ctl, const c
 	r.plain = plain;
 	r.ctl = ctl;
 	r.ip = ip;
+	r.tls_ready = r.plain_ready = true;
 	(void)fd_set_nonblock(plain, 1);
 	for (;;) {
-		bool moved = move_down(&r);
-		moved |= move_up(&r);
+		/* smtpd's side first: once it has closed and its last reply is
+		 * out, the session is over, whatever the client does next */
+		bool moved = move_up(&r);
 		if (r.plain_eof && r.up.len == 0)
 			break; /* smtpd closed: all its output went out */
+		moved |= move_down(&r);
 		if (r.tls_eof && r.down.len == 0 && r.plain_eof)
 			break;
 		if (!moved && wait_events(&r) < 0)
