@@ -66,6 +66,15 @@ def tracer_of(pid):
     return 0
 
 
+def alive(pid):
+    """Not gone and not a zombie (an idle worker may retire meanwhile)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def trace_file(inst):
     return os.path.join(inst.session.base, "strace-%s.out" % inst.mode)
 
@@ -74,23 +83,27 @@ class Attached:
     """strace attached to a running daemon with one injection; leaving the
     block detaches (the fault is gone)."""
 
-    def __init__(self, inst, pid, inject, follow=True):
+    def __init__(self, inst, pid, inject, follow=True, also=()):
         self.pid = pid
+        self.pids = [pid] + list(also)
         argv = ["strace", "-qq", "-o", trace_file(inst), "-e",
-                "trace=" + inject.split(":", 1)[0], "-e", "inject=" + inject, "-p", str(pid)]
+                "trace=" + inject.split(":", 1)[0], "-e", "inject=" + inject]
+        for p in self.pids:
+            argv += ["-p", str(p)]
         if follow:
             argv.insert(1, "-f")
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL)
 
     def __enter__(self):
         try:
-            qng.wait_until(lambda: tracer_of(self.pid) == self.proc.pid or
+            qng.wait_until(lambda: all(tracer_of(p) == self.proc.pid or not alive(p)
+                                       for p in self.pids) or
                            self.proc.poll() is not None, 10, interval=0.02,
-                           what="strace to attach to %d" % self.pid)
+                           what="strace to attach to %s" % self.pids)
         except BaseException:
             self.proc.kill()
             raise
-        assert self.proc.poll() is None, "strace could not attach to %d" % self.pid
+        assert self.proc.poll() is None, "strace could not attach to %s" % self.pids
         return self
 
     def __exit__(self, *exc):
@@ -286,7 +299,7 @@ def test_sendmail_fault(finst, inject):
     """sendmail hands the message to the queue daemon, whose worker fails."""
     tid = qng.test_id()
     msg, body = message(tid)
-    with Attached(finst, queue_daemon_pid(finst), inject):
+    with queue_daemon_attached(finst, inject):
         p = finst.run([finst.bin("sendmail"), "-f", SENDER, "-t"], input=msg)
     assert p.returncode == 111, "sendmail exited %d: %s" % (p.returncode, p.stderr)
     assert_not_queued(finst, tid)
@@ -301,6 +314,25 @@ def queue_daemon_pid(inst):
     return qng.queue_daemon_pid(inst)
 
 
+def queue_daemon_attached(inst, inject):
+    """strace on the queue daemon and on the workers it already has (idle
+    ones take the next message; -f catches the ones forked later)."""
+    pid = queue_daemon_pid(inst)
+    return Attached(inst, pid, inject, also=child_pids(pid))
+
+
+def child_pids(pid):
+    out = []
+    for d in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                    out.append(int(d))
+        except (OSError, ValueError, IndexError):
+            continue
+    return out
+
+
 @pytest.mark.timeout_s(60)
 @pytest.mark.parametrize("inject", ["fsync:error=EIO", "link:error=ENOSPC",
                                     "rename:error=EDQUOT"])
@@ -308,7 +340,7 @@ def test_smtpd_fault(finst, inject):
     tid = qng.test_id()
     msg, body = message(tid)
     wire = msg.replace(b"\n", b"\r\n")
-    with Attached(finst, queue_daemon_pid(finst), inject):
+    with queue_daemon_attached(finst, inject):
         with smtplib.SMTP("127.0.0.1", finst.port, timeout=20) as s:
             with pytest.raises(smtplib.SMTPDataError) as e:
                 s.sendmail(SENDER, [ALICE], wire)
@@ -320,7 +352,15 @@ def test_smtpd_fault(finst, inject):
     assert_delivered_once(finst, tid, body)
 
 
-# -- local delivery: qmail-lspawn's delivery children -------------------------------
+# -- local delivery: qmail-lspawn's delivery workers --------------------------------
+
+def lspawn_attached(inst, inject):
+    """strace on qmail-lspawn and on the delivery workers it already has
+    (an idle one takes the next delivery; -f catches the ones forked later)."""
+    pid = [p for p in inst.pids("qmail-lspawn") if qng.parent_comm(p) != "qmail-lspawn"]
+    assert len(pid) == 1, pid
+    return Attached(inst, pid[0], inject, also=child_pids(pid[0]))
+
 
 # Counting is per process: qmail-lspawn itself is traced too, and its only
 # write while attached is the one report, so write faults start at when=2
@@ -340,9 +380,7 @@ def deliver_with_fault(inst, inject, big):
     body and the deferral line, with the fault still in place at the checks."""
     tid = qng.test_id()
     before = log_count(inst, ": deferral: ")
-    lspawn = inst.pids("qmail-lspawn")
-    assert len(lspawn) == 1, lspawn
-    with Attached(inst, lspawn[0], inject):
+    with lspawn_attached(inst, inject):
         body = inject_local(inst, tid, big=big)
         line = wait_log(inst, ": deferral: ", before)
         assert_nothing_partial(inst, tid)
@@ -369,7 +407,7 @@ def test_local_fault_new_dir_fsync(finst):
     duplicate)."""
     tid = qng.test_id()
     before = log_count(finst, ": deferral: ")
-    with Attached(finst, finst.pids("qmail-lspawn")[0], "fsync:error=EIO:when=2"):
+    with lspawn_attached(finst, "fsync:error=EIO:when=2"):
         body = inject_local(finst, tid)
         wait_log(finst, ": deferral: ", before)
     flush(finst)

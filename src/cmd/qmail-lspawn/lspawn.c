@@ -7,7 +7,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "alloc.h"
@@ -74,57 +74,32 @@ static int read_requests(struct lspawn *ls)
 	return handle_requests(ls);
 }
 
-static int finish_job(struct lspawn *ls, size_t i)
+int64_t lspawn_now_ms(void)
 {
-	struct lspawn_job *j = &ls->jobs[i];
-	int st;
-	close(j->fd);
-	while (waitpid(j->pid, &st, 0) < 0 && errno == EINTR)
-		;
-	int r;
-	if (j->result.len == 0)
-		r = lspawn_report(j->id, 'Z', "Delivery process crashed. (#4.3.0)", 34);
-	else
-		r = lspawn_report(j->id, j->result.s[0], j->result.s + 1, j->result.len - 1);
-	free(j->id);
-	sbuf_free(&j->result);
-	ls->jobs[i] = ls->jobs[--ls->n_jobs];
-	return r;
-}
-
-static int read_job(struct lspawn *ls, size_t i)
-{
-	char buf[2048];
-	struct lspawn_job *j = &ls->jobs[i];
-	ssize_t n = read(j->fd, buf, sizeof buf);
-	if (n < 0 && (errno == EINTR || errno == EAGAIN))
-		return 0;
-	if (n > 0) {
-		if (j->result.len < REPORT_TEXT_MAX + 1)
-			sbuf_append(&j->result, buf, (size_t)n);
-		return 0;
-	}
-	return finish_job(ls, i);
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static int poll_once(struct lspawn *ls)
 {
-	size_t n = ls->n_jobs + 1;
+	int timeout = pool_expire(ls);
+	size_t n = ls->n_workers + 1;
 	struct pollfd *p = xcalloc(n, sizeof *p);
 	p[0].fd = ls->in_eof ? -1 : 0;
 	p[0].events = POLLIN;
-	for (size_t i = 0; i < ls->n_jobs; i++) {
-		p[i + 1].fd = ls->jobs[i].fd;
+	for (size_t i = 0; i < ls->n_workers; i++) {
+		p[i + 1].fd = ls->workers[i].fd;
 		p[i + 1].events = POLLIN;
 	}
-	int r = poll(p, n, -1);
+	int r = poll(p, n, timeout);
 	if (r < 0) {
 		free(p);
 		return errno == EINTR ? 0 : -1;
 	}
-	/* Jobs first, from the end: finish_job moves the last job into slot i. */
-	for (size_t i = ls->n_jobs; r >= 0 && i-- > 0;)
-		if (p[i + 1].revents && read_job(ls, i) != 0)
+	/* Workers first, from the end: a removed worker's slot gets the last. */
+	for (size_t i = ls->n_workers; r >= 0 && i-- > 0;)
+		if (p[i + 1].revents && pool_on_readable(ls, i) != 0)
 			r = -1;
 	if (r >= 0 && (p[0].revents & (POLLIN | POLLHUP | POLLERR)) && read_requests(ls) != 0)
 		r = -1;
@@ -134,8 +109,9 @@ static int poll_once(struct lspawn *ls)
 
 int lspawn_loop(struct lspawn *ls)
 {
-	while (!ls->in_eof || ls->n_jobs > 0)
+	while (!ls->in_eof || pool_n_busy(ls) > 0)
 		if (poll_once(ls) != 0)
 			return -1;
+	pool_shutdown(ls);
 	return 0;
 }

@@ -7,9 +7,11 @@
  * "id\0" status text "\0" leave on fd 1.  Runs with cwd = $QMAILHOME.
  * For each request the parent opens queue/mess/N (O_NOFOLLOW), looks the
  * user up (users_lookup, in-process, including the getpwnam fallback),
- * then forks a child that becomes the user (root mode: groups, gid, uid;
- * uid 0 is refused), runs the delivery engine in-process and sends its
- * status and text back through a pipe.  Many deliveries run at once.
+ * then hands the delivery to a worker of that owner (lspawn.h): a child
+ * that became the user once (root mode: groups, gid, uid; uid 0 is
+ * refused) and runs the delivery engine in-process, one delivery at a
+ * time, sending back status and text.  Workers are forked on demand, so
+ * many deliveries run at once; idle ones are retired after a few seconds.
  */
 #include <errno.h>
 #include <poll.h>
@@ -70,7 +72,7 @@ int main(int argc, char **argv)
 	/*
 	 * Like qmail-rspawn and qmail-clean: stop only when qmail-send closes
 	 * our input, so a signal to the whole process group never cuts a
-	 * delivery short.  Delivery children get the defaults back.
+	 * delivery short.  Delivery workers get the defaults back.
 	 */
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGTERM, SIG_IGN);

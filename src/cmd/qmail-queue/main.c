@@ -8,7 +8,7 @@
  * the instance is the one its own executable lives in.
  *
  * With -d it is the queue daemon instead (qq_daemon.h): the same steps in
- * a forked worker per message, without an exec.
+ * long-lived forked workers, one message after another, without an exec.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,7 +32,6 @@
 #include "qq_daemon.h"
 #include "qq_write.h"
 
-#define QQ_TIMEOUT_SECS 86400
 #define QQ_SLACK (1024u * 1024u)   /* room for header lines added on the way */
 
 void qq_die(int code)

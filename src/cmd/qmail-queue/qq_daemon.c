@@ -1,5 +1,6 @@
 #include "qq_daemon.h"
 
+#include "bio.h"
 #include "exitcode.h"
 #include "fdio.h"
 #include "instance.h"
@@ -11,6 +12,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,16 +23,29 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define QQ_TIMEOUT_SECS 86400
+/* Room beside the busy ones for idle workers and those on their way out. */
+#define QQ_DAEMON_SLOTS (QQ_DAEMON_WORKERS + 64)
+#define QQ_DISPATCH_TRIES 3
+
+enum worker_state {
+	W_FREE, /* no process */
+	W_IDLE, /* waiting on its channel */
+	W_BUSY, /* working on conn */
+	W_GONE, /* channel closed, exit not yet reaped; conn >= 0 if it died busy */
+};
 
 struct worker {
-	pid_t pid;   /* 0: free slot */
-	int conn;
+	enum worker_state state;
+	pid_t pid;
+	int chan;             /* our end of the socketpair; -1 once closed */
+	int conn;             /* the client, until answered; -1 */
+	unsigned n_msgs;      /* messages committed */
+	uint64_t idle_since;  /* bio_now_ms */
 };
 
 struct daemon {
-	struct worker w[QQ_DAEMON_WORKERS];
-	size_t n;
+	struct worker w[QQ_DAEMON_SLOTS];
+	size_t n_busy, n_idle, n_alive; /* n_busy: connections not yet answered */
 	int lfd, sfd;
 	char *path;
 	bool stopping;
@@ -53,81 +68,139 @@ static int listen_socket(struct daemon *d)
 	return 0;
 }
 
-/* Descriptors numbered 0 or 1 would be clobbered by the dup2 of the other. */
-static int above_one(int fd)
-{
-	return fd > 1 ? fd : fcntl(fd, F_DUPFD, 3);
-}
-
-static void worker_run(struct daemon *d, int conn) __attribute__((noreturn));
-static void worker_run(struct daemon *d, int conn)
-{
-	sigset_t none;
-	sigemptyset(&none);
-	(void)sigprocmask(SIG_SETMASK, &none, NULL);
-	struct ucred cr;
-	socklen_t cl = sizeof cr;
-	char msg[128];
-	int fds[2];
-	size_t n_fds = 0;
-	if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cr, &cl) < 0)
-		qq_die(QQ_BUG);
-	ssize_t n = fdpass_recv(conn, msg, sizeof msg - 1, fds, 2, &n_fds, QQ_DAEMON_RECV_MS);
-	if (n < 1 || msg[0] != 'Q' || n_fds != 2)
-		qq_die(QQ_READ_ERROR);
-#ifdef QNG_CRASHPOINTS
-	msg[n] = '\0';
-	if (n > 1 && setenv("QNG_CRASH", msg + 1, 1) < 0)
-		qq_die(QQ_NOMEM);
-#endif
-	int m = above_one(fds[0]), e = above_one(fds[1]);
-	if (m < 0 || e < 0 || dup2(m, 0) < 0 || dup2(e, 1) < 0)
-		qq_die(QQ_BUG);
-	(void)d;
-	closefrom(3); /* the listening socket, the others' connections, this one */
-	alarm(QQ_TIMEOUT_SECS);
-	int code = qq_queue_one(cr.uid);
-	if (code != QQ_OK)
-		qq_die(code);
-	_exit(QQ_OK);
-}
-
-static void answer(int conn, int code)
+static void answer_conn(int conn, int code)
 {
 	unsigned char b = (unsigned char)code;
 	(void)send(conn, &b, 1, MSG_DONTWAIT | MSG_NOSIGNAL);
 	close(conn);
 }
 
-static void start_worker(struct daemon *d, int conn)
+/* The one answer to w's client. */
+static void answer(struct daemon *d, struct worker *w, int code)
+{
+	answer_conn(w->conn, code);
+	w->conn = -1;
+	d->n_busy--;
+}
+
+/* Closing the channel tells the worker to exit (or notes that it has). */
+static void retire(struct daemon *d, struct worker *w)
+{
+	if (w->state == W_IDLE)
+		d->n_idle--;
+	if (w->chan >= 0)
+		close(w->chan);
+	w->chan = -1;
+	w->state = W_GONE;
+}
+
+static struct worker *spawn_worker(struct daemon *d)
 {
 	size_t i = 0;
-	while (i < QQ_DAEMON_WORKERS && d->w[i].pid != 0)
+	while (i < QQ_DAEMON_SLOTS && d->w[i].state != W_FREE)
 		i++;
-	pid_t pid = i < QQ_DAEMON_WORKERS ? fork() : -1;
-	if (pid == 0)
-		worker_run(d, conn);
-	if (pid < 0) {
-		fprintf(stderr, "qmail-queue: warning: unable to fork a worker: %s\n",
-		        strerror(errno));
-		answer(conn, QQ_NOMEM);
-		return;
+	int sv[2];
+	if (i == QQ_DAEMON_SLOTS) {
+		errno = EAGAIN;
+		return NULL;
 	}
-	d->w[i] = (struct worker){ pid, conn };
-	d->n++;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return NULL;
+	pid_t pid = fork();
+	if (pid == 0)
+		qq_worker_run(sv[1]);
+	close(sv[1]);
+	if (pid < 0) {
+		close(sv[0]);
+		return NULL;
+	}
+	d->w[i] = (struct worker){ W_IDLE, pid, sv[0], -1, 0, bio_now_ms() };
+	d->n_idle++;
+	d->n_alive++;
+	return &d->w[i];
+}
+
+/* The first idle worker (the others age towards retirement), else a new one. */
+static struct worker *idle_worker(struct daemon *d)
+{
+	for (size_t i = 0; d->n_idle > 0 && i < QQ_DAEMON_SLOTS; i++)
+		if (d->w[i].state == W_IDLE)
+			return &d->w[i];
+	return spawn_worker(d);
+}
+
+static void dispatch(struct daemon *d, int conn)
+{
+	for (int tries = 0; tries < QQ_DISPATCH_TRIES; tries++) {
+		struct worker *w = idle_worker(d);
+		if (!w) {
+			fprintf(stderr, "qmail-queue: warning: unable to fork a worker: %s\n",
+			        strerror(errno));
+			break;
+		}
+		if (fdpass_send(w->chan, "C", 1, &conn, 1) == 0) {
+			w->state = W_BUSY;
+			w->conn = conn;
+			d->n_idle--;
+			d->n_busy++;
+			return;
+		}
+		retire(d, w); /* it died idle: its exit is reaped later */
+	}
+	answer_conn(conn, QQ_NOMEM);
+}
+
+static bool can_accept(const struct daemon *d)
+{
+	return !d->stopping && d->lfd >= 0 && d->n_busy < QQ_DAEMON_WORKERS &&
+	       (d->n_idle > 0 || d->n_alive < QQ_DAEMON_SLOTS);
 }
 
 static void accept_all(struct daemon *d)
 {
-	while (d->n < QQ_DAEMON_WORKERS) {
+	while (can_accept(d)) {
 		int conn = accept4(d->lfd, NULL, NULL, SOCK_CLOEXEC);
 		if (conn < 0) {
 			if (errno == EMFILE || errno == ENFILE)
 				usleep(100000);
 			return;
 		}
-		start_worker(d, conn);
+		dispatch(d, conn);
 	}
+}
+
+/* w's channel is readable: its QQ_OK, or the end of the worker. */
+static void on_channel(struct daemon *d, struct worker *w)
+{
+	unsigned char b;
+	ssize_t n = recv(w->chan, &b, 1, MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n != 1) {
+		retire(d, w); /* reap answers with its exit status */
+		return;
+	}
+	answer(d, w, b);
+	w->n_msgs++;
+	if (d->stopping || w->n_msgs >= QQ_WORKER_MESSAGES) {
+		retire(d, w);
+		return;
+	}
+	w->state = W_IDLE;
+	w->idle_since = bio_now_ms();
+	d->n_idle++;
+}
+
+/* The code for a client whose worker ended: its answer if it sent one
+ * before it died, else its exit code; never QQ_OK without the answer. */
+static int exit_code(struct worker *w, int st)
+{
+	unsigned char b;
+	if (w->chan >= 0 && recv(w->chan, &b, 1, MSG_DONTWAIT) == 1)
+		return b;
+	if (WIFEXITED(st) && WEXITSTATUS(st) != QQ_OK)
+		return WEXITSTATUS(st);
+	return QQ_BUG;
 }
 
 static void reap(struct daemon *d)
@@ -135,12 +208,15 @@ static void reap(struct daemon *d)
 	int st;
 	pid_t pid;
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
-		for (size_t i = 0; i < QQ_DAEMON_WORKERS; i++) {
-			if (d->w[i].pid != pid)
+		for (size_t i = 0; i < QQ_DAEMON_SLOTS; i++) {
+			struct worker *w = &d->w[i];
+			if (w->state == W_FREE || w->pid != pid)
 				continue;
-			answer(d->w[i].conn, WIFEXITED(st) ? WEXITSTATUS(st) : QQ_BUG);
-			d->w[i].pid = 0;
-			d->n--;
+			if (w->conn >= 0)
+				answer(d, w, exit_code(w, st));
+			retire(d, w);
+			w->state = W_FREE;
+			d->n_alive--;
 			break;
 		}
 	}
@@ -171,6 +247,62 @@ static void stop_listening(struct daemon *d)
 	d->lfd = -1;
 }
 
+/* Retires idle workers beyond QQ_IDLE_KEEP once idle for QQ_IDLE_SECS
+ * (all of them when stopping); the poll timeout until the next is due. */
+static int expire_idle(struct daemon *d)
+{
+	uint64_t now = bio_now_ms(), idle_ms = QQ_IDLE_SECS * 1000u, next = UINT64_MAX;
+	for (size_t i = 0; i < QQ_DAEMON_SLOTS && d->n_idle > 0; i++) {
+		struct worker *w = &d->w[i];
+		if (w->state != W_IDLE)
+			continue;
+		if (d->stopping || (d->n_idle > QQ_IDLE_KEEP && now - w->idle_since >= idle_ms))
+			retire(d, w);
+		else if (w->idle_since + idle_ms < next)
+			next = w->idle_since + idle_ms;
+	}
+	if (d->n_idle <= QQ_IDLE_KEEP || next == UINT64_MAX)
+		return -1;
+	return next > now ? (int)(next - now) : 0;
+}
+
+/* Signals, the listening socket while it may accept, busy workers' channels. */
+static nfds_t poll_set(struct daemon *d, struct pollfd *p, size_t *who)
+{
+	nfds_t n = 0;
+	p[n++] = (struct pollfd){ .fd = d->sfd, .events = POLLIN };
+	p[n++] = (struct pollfd){ .fd = can_accept(d) ? d->lfd : -1, .events = POLLIN };
+	for (size_t i = 0; i < QQ_DAEMON_SLOTS; i++) {
+		if (d->w[i].state != W_BUSY)
+			continue;
+		who[n] = i;
+		p[n++] = (struct pollfd){ .fd = d->w[i].chan, .events = POLLIN };
+	}
+	return n;
+}
+
+static void serve(struct daemon *d)
+{
+	static struct pollfd p[QQ_DAEMON_SLOTS + 2];
+	static size_t who[QQ_DAEMON_SLOTS + 2];
+	while (!d->stopping || d->n_alive > 0) {
+		if (d->stopping)
+			stop_listening(d);
+		int timeout = expire_idle(d);
+		nfds_t n = poll_set(d, p, who);
+		if (poll(p, n, timeout) < 0 && errno != EINTR)
+			break;
+		/* The channels first: an answer sent before an exit wins. */
+		for (nfds_t k = 2; k < n; k++)
+			if (p[k].revents)
+				on_channel(d, &d->w[who[k]]);
+		if (p[0].revents)
+			handle_signals(d);
+		if (p[1].fd >= 0 && p[1].revents)
+			accept_all(d);
+	}
+}
+
 int qq_daemon_run(void)
 {
 	static struct daemon d;
@@ -188,19 +320,7 @@ int qq_daemon_run(void)
 	struct role_id r;
 	for (enum role k = 0; k < ROLE_COUNT; k++)
 		(void)instance_role(k, &r);
-	while (!d.stopping || d.n > 0) {
-		if (d.stopping)
-			stop_listening(&d);
-		struct pollfd p[2] = { { .fd = d.sfd, .events = POLLIN },
-		                       { .fd = d.lfd, .events = POLLIN } };
-		nfds_t np = d.lfd >= 0 && d.n < QQ_DAEMON_WORKERS ? 2 : 1;
-		if (poll(p, np, -1) < 0 && errno != EINTR)
-			break;
-		if (p[0].revents)
-			handle_signals(&d);
-		if (np == 2 && p[1].revents && !d.stopping)
-			accept_all(&d);
-	}
+	serve(&d);
 	stop_listening(&d);
 	free(d.path);
 	return EXIT_OK_CODE;

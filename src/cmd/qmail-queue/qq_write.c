@@ -27,7 +27,7 @@ static char mess_path[64];
 static uint64_t mess_ino;
 static uint64_t mess_size;
 static int committed;   /* todo/N is linked: nothing to clean up */
-static int lock_fd = -1;   /* held until exit; see lock_message */
+static int lock_fd = -1;   /* held until qq_write_end or exit; see lock_message */
 
 static int io_code(int err, int def)
 {
@@ -133,10 +133,11 @@ static int copy_converted(int in, int out, uint64_t cap, uint64_t *total)
 }
 
 /*
- * An exclusive flock on the message file, held until this process ends
- * (the kernel drops it even on SIGKILL).  qmail-clean removes a mess/N
- * without an envelope at once when it can take this lock: no qmail-queue
- * is still working on it, so it can never be committed.
+ * An exclusive flock on the message file, held until the message is
+ * committed or cleaned up (qq_write_end) or this process ends (the kernel
+ * drops it even on SIGKILL).  qmail-clean removes a mess/N without an
+ * envelope at once when it can take this lock: no qmail-queue is still
+ * working on it, so it can never be committed.
  */
 static int lock_message(void)
 {
@@ -337,4 +338,15 @@ void qq_write_cleanup(void)
 		unlink(tmp_env);
 	if (mess_path[0])
 		unlink(mess_path);
+}
+
+void qq_write_end(void)
+{
+	qq_write_cleanup();
+	if (lock_fd >= 0)
+		close(lock_fd);
+	lock_fd = -1;
+	tmp_mess[0] = tmp_env[0] = mess_path[0] = '\0';
+	mess_ino = mess_size = 0;
+	committed = 0;
 }

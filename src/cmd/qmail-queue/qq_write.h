@@ -2,8 +2,11 @@
  * qq_write.h: qmail-queue's steps, in the durability order of
  * docs/INTERNALS.md.  The working directory must be the queue.  Each step
  * returns a qmail-queue exit code (exitcode.h); QQ_OK lets the caller go
- * on.  State (file names, inode) is kept here between the steps;
- * qq_write_cleanup removes whatever was not committed.
+ * on.  State (file names, inode, the message's lock) is kept here between
+ * the steps, for one message at a time: qq_write_cleanup removes whatever
+ * was not committed (before an exit); qq_write_end does that too, then
+ * releases the lock and forgets the message, so that the same process can
+ * queue the next one (the queue daemon's workers).
  */
 #ifndef QNG_QQ_WRITE_H
 #define QNG_QQ_WRITE_H
@@ -29,6 +32,7 @@ int qq_write_link_todo(void);
 /* One byte to lock/trigger, non-blocking; failure ignored. */
 void qq_write_trigger(void);
 void qq_write_cleanup(void);
+void qq_write_end(void);
 
 /* Line-ending conversion state for qq_write_convert. */
 struct crlf_state {
