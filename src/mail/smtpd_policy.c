@@ -181,8 +181,56 @@ bool smtpd_policy_is_exempt(const struct smtpd_session *s)
 	return s->cfg->is_relayclient || s->auth_user.len > 0;
 }
 
+/*
+ * A resolver made ready in qmail-smtpd's zygote (smtpd_policy_prepare_dns)
+ * for the servers it was made for; a forked session takes its own copy.
+ * libunbound draws fresh random numbers (query ids, ports) from
+ * getentropy for every lookup, so copies in sibling processes do not
+ * repeat each other (tests/integ/test_policy.py checks the query ids).
+ */
+static struct spf_dns *prepared;
+static struct strlist prepared_for;
+
+static bool same_servers(const struct strlist *a, const struct strlist *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++)
+		if (strcmp(a->v[i], b->v[i]) != 0)
+			return false;
+	return true;
+}
+
+static void drop_prepared(void)
+{
+	spf_dns_close(prepared);
+	prepared = NULL;
+	strlist_free(&prepared_for);
+}
+
+void smtpd_policy_prepare_dns(const struct smtpd_policy *p)
+{
+	bool wanted = p->spf_level > 0 || p->dnsbl.n > 0;
+	if (prepared && (!wanted || !same_servers(&prepared_for, &p->dnsservers)))
+		drop_prepared();
+	if (!wanted || prepared)
+		return;
+	struct sbuf err = SBUF_INIT;
+	prepared = spf_dns_open(&p->dnsservers, &err);
+	sbuf_free(&err);
+	if (prepared && spf_dns_warm(prepared) < 0)
+		drop_prepared();
+	for (size_t i = 0; prepared && i < p->dnsservers.n; i++)
+		strlist_add(&prepared_for, p->dnsservers.v[i], strlen(p->dnsservers.v[i]));
+}
+
 struct spf_dns *smtpd_policy_dns(struct smtpd_policy *p)
 {
+	if (!p->dns && prepared && same_servers(&prepared_for, &p->dnsservers)) {
+		p->dns = prepared; /* this process's copy: it is the session's now */
+		prepared = NULL;
+		strlist_free(&prepared_for);
+	}
 	if (!p->dns && !p->has_dns_failed) {
 		struct sbuf err = SBUF_INIT;
 		p->dns = spf_dns_open(&p->dnsservers, &err);

@@ -89,6 +89,11 @@ const char *smtpd_policy_spf_reply(unsigned level, enum spf_result r);
 /* Used by the hooks (smtpd_policy_rcpt.c). */
 bool smtpd_policy_is_exempt(const struct smtpd_session *s);
 struct spf_dns *smtpd_policy_dns(struct smtpd_policy *p);
+/* In qmail-smtpd's zygote, after each configuration load: a resolver for
+ * p's dnsservers made ready once (spf_dns_warm) when SPF or a DNSBL is on,
+ * taken over by the first smtpd_policy_dns of a session with the same
+ * servers; dropped when neither is on any more. */
+void smtpd_policy_prepare_dns(const struct smtpd_policy *p);
 /* qmail-spp hooks (smtpd_spp.c). */
 enum smtpd_verdict smtpd_spp_connect(struct smtpd_session *s, const char *a, struct sbuf *r);
 enum smtpd_verdict smtpd_spp_helo(struct smtpd_session *s, const char *a, struct sbuf *r);

@@ -112,5 +112,10 @@ void spf_received_spf(const struct spf_request *req, const struct spf_answer *a,
 /* The unbound-backed resolver (spf_dns.c); NULL on failure. */
 struct spf_dns *spf_dns_open(const struct strlist *servers, struct sbuf *err);
 void spf_dns_close(struct spf_dns *d);
+/* Resolves "localhost." (answered by unbound's built-in local zone, never
+ * sent to a server), which makes libunbound finish setting the context up:
+ * modules, caches, configuration.  0 when answered.  qmail-smtpd's zygote
+ * does it once so that its sessions inherit a ready resolver. */
+int spf_dns_warm(struct spf_dns *d);
 
 #endif

@@ -97,6 +97,17 @@ struct spf_dns *spf_dns_open(const struct strlist *servers, struct sbuf *err)
 	return &d->ops;
 }
 
+int spf_dns_warm(struct spf_dns *d)
+{
+	struct spf_dns_ub *u = d->ctx;
+	struct ub_result *r = NULL;
+	int rc = ubdl.resolve(u->ub, "localhost.", RR_A, CLASS_IN, &r);
+	bool ok = rc == 0 && r && r->havedata;
+	if (r)
+		ubdl.resolve_free(r);
+	return ok ? 0 : -1;
+}
+
 void spf_dns_close(struct spf_dns *d)
 {
 	if (!d)

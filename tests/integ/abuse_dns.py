@@ -12,11 +12,13 @@ class Resolver(BaseResolver):
     def __init__(self):
         self.zone = {}
         self.servfail = set()
+        self.queries = []   # (name, type, query id, client port)
 
     def resolve(self, request, handler):
         reply = request.reply()
         name = str(request.q.qname).rstrip(".").lower()
         qtype = QTYPE[request.q.qtype]
+        self.queries.append((name, qtype, request.header.id, handler.client_address[1]))
         if name in self.servfail:
             reply.header.rcode = RCODE.SERVFAIL
             return reply

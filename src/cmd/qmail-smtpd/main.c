@@ -42,7 +42,8 @@ static void limit_memory(void)
  * (control.h), so that a session opens no control file unless one changed;
  * the snapshot is made again before the next fork after a change.  When the
  * configuration checks SPF or a DNSBL, load libunbound here once (about
- * 1.5 ms per process otherwise); every session inherits it.  A
+ * 1.5 ms per process otherwise) and set a resolver up ready for use
+ * (smtpd_policy_prepare_dns); every session inherits both.  A
  * configuration changed later still works: the sessions then load the
  * library themselves.
  */
@@ -61,6 +62,7 @@ static void preload(void)
 			(void)unbound_dl_load(&err);
 			sbuf_free(&err);
 		}
+		smtpd_policy_prepare_dns(&p);
 		smtpd_policy_free(&p);
 	}
 	if (has_snapshot)
