@@ -316,6 +316,19 @@ def parent_comm(pid):
         return f.read().strip()
 
 
+def child_pids(pid):
+    """The pids whose parent is pid (from /proc)."""
+    out = []
+    for d in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                    out.append(int(d))
+        except (OSError, ValueError, IndexError):
+            continue
+    return out
+
+
 def assert_qcheck(inst):
     """qmail-qcheck finds the instance's queue consistent."""
     p = inst.qcheck()

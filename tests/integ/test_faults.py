@@ -318,19 +318,7 @@ def queue_daemon_attached(inst, inject):
     """strace on the queue daemon and on the workers it already has (idle
     ones take the next message; -f catches the ones forked later)."""
     pid = queue_daemon_pid(inst)
-    return Attached(inst, pid, inject, also=child_pids(pid))
-
-
-def child_pids(pid):
-    out = []
-    for d in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open("/proc/%s/stat" % d) as f:
-                if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
-                    out.append(int(d))
-        except (OSError, ValueError, IndexError):
-            continue
-    return out
+    return Attached(inst, pid, inject, also=qng.child_pids(pid))
 
 
 @pytest.mark.timeout_s(60)
@@ -359,7 +347,7 @@ def lspawn_attached(inst, inject):
     (an idle one takes the next delivery; -f catches the ones forked later)."""
     pid = [p for p in inst.pids("qmail-lspawn") if qng.parent_comm(p) != "qmail-lspawn"]
     assert len(pid) == 1, pid
-    return Attached(inst, pid[0], inject, also=child_pids(pid[0]))
+    return Attached(inst, pid[0], inject, also=qng.child_pids(pid[0]))
 
 
 # Counting is per process: qmail-lspawn itself is traced too, and its only

@@ -31,19 +31,7 @@ def daemon(inst):
     return pid
 
 
-def children(pid):
-    """The workers: the daemon's children."""
-    out = []
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % d) as f:
-                if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
-                    out.append(int(d))
-        except (OSError, ValueError, IndexError):
-            continue
-    return out
+children = qng.child_pids  # the workers: the daemon's children
 
 
 class Request:
