@@ -83,14 +83,20 @@ def test_tls_below_12_refused(starttls):
     assert b"Cipher is (NONE)" in p.stdout or b"protocol version" in p.stderr, p.stdout
 
 
-def test_plaintext_injection_discarded(tinst, starttls):
-    """D-12: a command pipelined behind STARTTLS is never executed."""
-    s = socket.create_connection(("127.0.0.1", starttls.port), timeout=20)
+def raw_ehlo(port, timeout=20):
+    """A plaintext connection past the greeting and EHLO: (socket, reader)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
     f = s.makefile("rb")
     assert f.readline().startswith(b"220")
     s.sendall(b"EHLO x\r\n")
     while not f.readline().startswith(b"250 "):
         pass
+    return s, f
+
+
+def test_plaintext_injection_discarded(tinst, starttls):
+    """D-12: a command pipelined behind STARTTLS is never executed."""
+    s, f = raw_ehlo(starttls.port)
     s.sendall(b"STARTTLS\r\nMAIL FROM:<evil@example.com>\r\n")
     assert f.readline().startswith(b"220")
     t = client_ctx().wrap_socket(s)
@@ -203,12 +209,7 @@ def test_large_message_and_pipelining_through_proxy(tinst, starttls):
     lines = ["%s line %06d %s" % (tid, i, "x" * (i % 900)) for i in range(9000)]
     body = "\r\n".join(lines) + "\r\n"
     assert len(body) > 4 * 1024 * 1024
-    s = socket.create_connection(("127.0.0.1", starttls.port), timeout=30)
-    f = s.makefile("rb")
-    assert f.readline().startswith(b"220")
-    s.sendall(b"EHLO x\r\n")
-    while not f.readline().startswith(b"250 "):
-        pass
+    s, f = raw_ehlo(starttls.port, timeout=30)
     s.sendall(b"STARTTLS\r\n")
     assert f.readline().startswith(b"220")
     t = client_ctx().wrap_socket(s)

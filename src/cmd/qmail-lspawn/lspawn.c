@@ -7,7 +7,6 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "alloc.h"
@@ -72,13 +71,6 @@ static int read_requests(struct lspawn *ls)
 	}
 	sbuf_append(&ls->in, buf, (size_t)n);
 	return handle_requests(ls);
-}
-
-int64_t lspawn_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static int poll_once(struct lspawn *ls)

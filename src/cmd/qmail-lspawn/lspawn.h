@@ -47,7 +47,7 @@ struct lspawn_worker {
 	enum lspawn_worker_state state;
 	char *id;               /* the delivery in flight (WORKER_BUSY) */
 	unsigned n_done;
-	int64_t idle_since_ms;  /* monotonic, WORKER_IDLE */
+	uint64_t idle_since_ms; /* bio_now_ms, WORKER_IDLE */
 };
 
 struct lspawn {
@@ -68,7 +68,6 @@ int lspawn_loop(struct lspawn *ls);
 int lspawn_report(const char *id, char status, const char *text, size_t len);
 /* Restores default signal dispositions in a delivery process. */
 void lspawn_default_signals(void);
-int64_t lspawn_now_ms(void);
 
 /* child.c: starts one delivery; a failure before it reaches a worker is
  * reported at once.  Returns 0, or -1 if reporting failed. */

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "bio.h"
 #include "fdpass.h"
 #include "proto_limits.h"
 #include "users.h"
@@ -148,7 +149,7 @@ static int on_report(struct lspawn *ls, size_t i, const char *buf, size_t n)
 	free(w->id);
 	w->id = NULL;
 	w->state = WORKER_IDLE;
-	w->idle_since_ms = lspawn_now_ms();
+	w->idle_since_ms = bio_now_ms();
 	if (++w->n_done >= LSPAWN_WORKER_USES_MAX)
 		retire(w);
 	return r;
@@ -173,12 +174,12 @@ int pool_on_readable(struct lspawn *ls, size_t i)
 
 int pool_expire(struct lspawn *ls)
 {
-	int64_t now = lspawn_now_ms(), next = -1;
+	int64_t now = (int64_t)bio_now_ms(), next = -1;
 	for (size_t i = 0; i < ls->n_workers; i++) {
 		struct lspawn_worker *w = &ls->workers[i];
 		if (w->state != WORKER_IDLE)
 			continue;
-		int64_t left = w->idle_since_ms + LSPAWN_WORKER_IDLE_MS - now;
+		int64_t left = (int64_t)w->idle_since_ms + LSPAWN_WORKER_IDLE_MS - now;
 		if (left <= 0)
 			retire(w);
 		else if (next < 0 || left < next)

@@ -11,6 +11,7 @@
 
 #include "alloc.h"
 #include "exitcode.h"
+#include "fdio.h"
 #include "fdpass.h"
 #include "qq_write.h"
 
@@ -26,17 +27,6 @@
 #ifdef QNG_CRASHPOINTS
 static char *crash_inherited; /* the daemon's own QNG_CRASH, if any */
 #endif
-
-/* Puts from on the descriptor number to (closing from); -1 on failure. */
-static int move_fd(int from, int to)
-{
-	if (from == to)
-		return 0;
-	if (dup2(from, to) < 0)
-		return -1;
-	close(from);
-	return 0;
-}
 
 /* The crash point of this message (test builds): the one named in the
  * request, else the one the daemon was started with. */
@@ -111,11 +101,11 @@ static void setup_worker(int chan)
 	sigemptyset(&none);
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 	/* The listening socket, the other workers' channels, clients' connections. */
-	if (move_fd(chan, QQ_CHAN_FD) < 0)
+	if (fd_move(QQ_CHAN_FD, chan) < 0)
 		_exit(QQ_BUG);
 	closefrom(QQ_CHAN_FD + 1);
 	int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (nul < 0 || move_fd(nul, QQ_NULL_FD) < 0)
+	if (nul < 0 || fd_move(QQ_NULL_FD, nul) < 0)
 		_exit(QQ_BUG);
 	forget_descriptors();
 #ifdef QNG_CRASHPOINTS
