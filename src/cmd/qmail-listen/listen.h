@@ -15,8 +15,9 @@
  *                per-IP failure budget shared by all connections (D-11).
  * listen_spawn.c the fast path: environment prepared in the loop, program
  *                started with vfork + execve; on a STARTTLS service the
- *                proxy is forked only when the program asks for TLS
+ *                proxy is found only when the program asks for TLS
  *                (listen_tls_request).
+ * listen_tlspool.c the STARTTLS proxies, reused for up to 100 sessions.
  */
 #ifndef QNG_LISTEN_H
 #define QNG_LISTEN_H
@@ -113,6 +114,33 @@ void listen_tls_fork(const struct listen_opts *o, int *sock, const char *ip);
 bool listen_tls_lazy(const struct listen_opts *o);
 pid_t listen_tls_request(const struct listen_opts *o, int ctl, const char *ip,
                          void (*close_loop)(void *arg, int keep), void *arg);
+
+/* The proxy's side (listen_tls.c): drop to the proxy uid, non-dumpable
+ * (exits on failure); one session: handshake on sock, result to ctl,
+ * relay to plain (sock and plain are closed, ctl is not); the contexts
+ * freed before exit. */
+void listen_tls_become_proxy(const struct listen_opts *o);
+int listen_tls_serve(int ctl, int sock, int plain, const char *ip);
+void listen_tls_unload(void);
+
+/* listen_tlspool.c: run one STARTTLS session (ctl, fds: client socket and
+ * plaintext end; the caller closes its copies) in an idle proxy, or in a
+ * new one forked here: its pid, or -1.  The loop polls the pool's
+ * channels (fill: at most max; events: the revents of those), expires
+ * idle proxies (expire: ms until the next expiry, -1 none), and offers
+ * every reaped pid (true: it was a proxy).  reloaded: new contexts, so
+ * proxies with the old ones retire. */
+#define TLSPOOL_IDLE_MAX 8
+#define TLSPOOL_POLL_EXTRA TLSPOOL_IDLE_MAX
+struct pollfd;
+pid_t listen_tlspool_run(const struct listen_opts *o, int ctl, const int fds[2],
+                         const char *ip, void (*close_loop)(void *, int), void *arg);
+size_t listen_tlspool_fill(struct pollfd *pfd, size_t max);
+void listen_tlspool_events(const struct pollfd *pfd, size_t n);
+int listen_tlspool_expire(void);
+bool listen_tlspool_reaped(pid_t pid, int status);
+void listen_tlspool_reloaded(void);
+size_t listen_tlspool_size(void);
 
 /* listen_proxy.c: relays until either side ends; -1 after a TLS error. */
 struct tls_conn;

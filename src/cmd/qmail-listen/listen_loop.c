@@ -31,7 +31,8 @@ struct loop {
 	const int *fds;         /* the listening sockets */
 	size_t n_fds;
 	int sfd;                /* signalfd */
-	struct pollfd *p;       /* n_fds + 1 + max_conn */
+	struct pollfd *p;       /* see listen_loop: room for the TLS pool too */
+	size_t n_slots;
 };
 
 static size_t count_ip(const struct loop *l, const char *ip)
@@ -91,6 +92,8 @@ static void reap(struct loop *l)
 	int wstat;
 	pid_t pid;
 	while ((pid = waitpid(-1, &wstat, WNOHANG)) > 0) {
+		if (listen_tlspool_reaped(pid, wstat))
+			continue;
 		if (!listen_zygote_reaped(pid)) {
 			child_ended(l, pid, wstat);
 			continue;
@@ -295,11 +298,13 @@ static int run(struct loop *l, struct child **who)
 {
 	while (!l->stopping) {
 		size_t n = fill_poll(l, who);
-		int rc = poll(l->p, n, -1);
+		size_t n_pool = listen_tlspool_fill(l->p + n, l->n_slots - n);
+		int rc = poll(l->p, n + n_pool, listen_tlspool_expire());
 		if (rc < 0 && errno != EINTR)
 			return -1;
 		if (rc <= 0)
 			continue;
+		listen_tlspool_events(l->p + n, n_pool);
 		if (l->p[l->n_fds].revents)
 			handle_signals(l, l->sfd);
 		if (l->p[l->n_fds + 1].revents && l->p[l->n_fds + 1].fd == listen_zygote_fd())
@@ -316,9 +321,12 @@ static int run(struct loop *l, struct child **who)
 
 int listen_loop(const struct listen_opts *o, const int *fds, size_t n_fds)
 {
+	/* the loop's own descriptors, then the TLS pool's: a busy proxy per
+	 * session at most, plus the idle ones (a session's program may end
+	 * before its proxy reports: twice max_conn is room enough) */
+	size_t slots = n_fds + 2 + 2 * o->max_conn + TLSPOOL_POLL_EXTRA;
 	struct loop l = { o, xcalloc(o->max_conn, sizeof(struct child)), 0, false, fds, n_fds,
-	                  -1, NULL };
-	size_t slots = n_fds + 2 + o->max_conn;
+	                  -1, NULL, slots };
 	for (size_t i = 0; i < o->max_conn; i++)
 		l.kids[i].ctl = -1;
 	l.p = xcalloc(slots, sizeof *l.p);
@@ -330,6 +338,7 @@ int listen_loop(const struct listen_opts *o, const int *fds, size_t n_fds)
 	for (size_t i = 0; i < n_fds; i++)
 		close(fds[i]);
 	fprintf(stderr, "tcpserver: exiting; %zu connections continue\n", l.n_kids);
+	/* idle TLS proxies see their channels close with this process */
 	free(l.kids);
 	free(l.p);
 	free(who);

@@ -3,16 +3,17 @@
  * docs/INTERNALS.md "TLS and AUTH").
  *
  * The listener builds the contexts once (listen_tls_load: at start and on
- * SIGHUP; a failed reload keeps the old contexts).  Per connection the
- * child forks once more: the new child runs the program (qmail-smtpd)
- * with the control channel on fd TLSCTL_FD; the forking process becomes
- * the proxy: it drops to the proxy uid, makes itself non-dumpable, and
- * waits on the control channel.  With STARTTLS the program keeps the
- * client socket until it asks for TLS and hands the socket over (so a
- * plaintext session costs one idle process and no copying); on an
- * implicit-TLS port the proxy starts the handshake at once and the
- * program only ever sees the plaintext end of a socketpair.  The program
- * is exec'd, so no byte of the contexts (private keys) survives in it.
+ * SIGHUP; a failed reload keeps the old contexts).  A proxy drops to the
+ * proxy uid and makes itself non-dumpable before it touches a client
+ * byte.  STARTTLS (the fast path): the program keeps the client socket
+ * until it asks for TLS and hands the socket over on its control channel;
+ * the loop passes the request to a reused proxy (listen_tlspool.c).  So a
+ * plaintext session costs no proxy and no copying.  Implicit TLS (the
+ * general path): per connection the child forks once more; the new child
+ * runs the program with the control channel on fd TLSCTL_FD, the forking
+ * process becomes the proxy, starts the handshake at once and the program
+ * only ever sees the plaintext end of a socketpair.  The program is
+ * exec'd, so no byte of the contexts (private keys) survives in it.
  */
 #include "listen.h"
 
@@ -51,6 +52,7 @@ void listen_tls_load(const struct listen_opts *o)
 	if (t) {
 		tls_server_free(server);
 		server = t;
+		listen_tlspool_reloaded(); /* proxies with the old contexts retire */
 		if (tls_server_warm(t) < 0)
 			fprintf(stderr, "qmail-listen: %s: tls: warning: warm-up handshake failed\n",
 			        o->service ? o->service : "-");
@@ -74,7 +76,7 @@ static void die(const char *what)
 	_exit(EXIT_TEMP);
 }
 
-static void become_proxy(const struct listen_opts *o)
+void listen_tls_become_proxy(const struct listen_opts *o)
 {
 	if (o->has_tls_uid && listen_drop_privileges(o->tls_uid, o->tls_gid) < 0)
 		die("unable to drop privileges for the TLS proxy");
@@ -100,7 +102,7 @@ static void report(int ctl, struct tls_conn *c, const struct sbuf *err)
  * without TCP_NODELAY, Nagle holds a reply back behind the small records
  * before it (the session tickets after the handshake) until the client's
  * delayed ACK, 40 ms per turn on Linux.  (Fails harmlessly off TCP.) */
-static int serve_tls(int ctl, int sock, int plain, const char *ip)
+int listen_tls_serve(int ctl, int sock, int plain, const char *ip)
 {
 	struct sbuf err = SBUF_INIT;
 	int on = 1;
@@ -128,7 +130,7 @@ static int serve_waiting(int ctl, const char *ip)
 		if (n <= 0)
 			return 0; /* smtpd ended without TLS */
 		if (n == 1 && msg[0] == 'S' && n_fds == 2)
-			return serve_tls(ctl, fds[0], fds[1], ip);
+			return listen_tls_serve(ctl, fds[0], fds[1], ip);
 		for (size_t i = 0; i < n_fds; i++)
 			close(fds[i]);
 		/* D-10: no password checks before TLS. */
@@ -139,9 +141,9 @@ static int serve_waiting(int ctl, const char *ip)
 static void run_proxy(const struct listen_opts *o, pid_t kid, int ctl, int sock, int plain,
                       const char *ip)
 {
-	become_proxy(o);
+	listen_tls_become_proxy(o);
 	if (o->tls_mode == LISTEN_TLS_IMPLICIT)
-		(void)serve_tls(ctl, sock, plain, ip);
+		(void)listen_tls_serve(ctl, sock, plain, ip);
 	else
 		(void)serve_waiting(ctl, ip);
 	close(ctl);
@@ -218,17 +220,10 @@ bool listen_tls_lazy(const struct listen_opts *o)
 	return o->tls_mode == LISTEN_TLS_STARTTLS && server != NULL;
 }
 
-/* In the new proxy: the loop's descriptors go, the channel stays. */
-static void start_lazy_proxy(const struct listen_opts *o, int ctl, const int fds[2],
-                             const char *ip, void (*close_loop)(void *, int), void *arg)
+void listen_tls_unload(void)
 {
-	close_loop(arg, ctl);
-	listen_reset_signals();
-	become_proxy(o);
-	int rc = serve_tls(ctl, fds[0], fds[1], ip);
-	close(ctl);
 	tls_server_free(server);
-	_exit(rc == 0 ? EXIT_OK_CODE : EXIT_TEMP);
+	server = NULL;
 }
 
 pid_t listen_tls_request(const struct listen_opts *o, int ctl, const char *ip,
@@ -244,11 +239,9 @@ pid_t listen_tls_request(const struct listen_opts *o, int ctl, const char *ip,
 	if (n <= 0) {
 		pid = -1; /* the program ended without TLS */
 	} else if (n == 1 && msg[0] == 'S' && n_fds == 2) {
-		pid = fork();
-		if (pid == 0)
-			start_lazy_proxy(o, ctl, fds, ip, close_loop, arg);
+		pid = listen_tlspool_run(o, ctl, fds, ip, close_loop, arg);
 		if (pid < 0)
-			fprintf(stderr, "tcpserver: warning: unable to fork the TLS proxy: %s\n",
+			fprintf(stderr, "tcpserver: warning: unable to start the TLS proxy: %s\n",
 			        strerror(errno));
 	} else {
 		/* D-10: no password checks before TLS. */

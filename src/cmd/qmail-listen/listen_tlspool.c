@@ -1,0 +1,244 @@
+/*
+ * listen_tlspool.c: reused TLS proxies for STARTTLS (see listen.h and
+ * docs/INTERNALS.md "TLS and AUTH").
+ *
+ * A proxy is forked from the loop the first time a STARTTLS request finds
+ * no idle one; it drops to the proxy uid, becomes non-dumpable and serves
+ * that session.  Then, instead of exiting, it says "R" on its pool channel
+ * (a SOCK_SEQPACKET socketpair with the loop) and waits for the next job:
+ * one packet "J<ip>" with the session's control channel, client socket
+ * and plaintext end attached.  The loop keeps up to TLSPOOL_IDLE_MAX idle
+ * proxies for TLSPOOL_IDLE_MS and retires a proxy after TLSPOOL_USES
+ * sessions (Postfix's smtpd max_use habit) or when the contexts are
+ * reloaded (a proxy keeps the contexts it was forked with).  The loop
+ * retires a proxy by closing its channel: the proxy sees the end of file
+ * and exits.  A proxy that dies is reaped and forgotten; its session ends.
+ * Proxies hold nothing of a session after it: the relay buffers are
+ * cleared, the TLS connection freed, the descriptors closed.
+ */
+#include "listen.h"
+
+#include "alloc.h"
+#include "bio.h"
+#include "fdpass.h"
+#include "tlsctl.h"
+
+#include <errno.h>
+#include <openssl/err.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define TLSPOOL_USES 100
+#define TLSPOOL_IDLE_MS 30000
+
+struct proxy {
+	pid_t pid;             /* 0: free slot */
+	int chan;              /* the loop's end */
+	bool busy;
+	unsigned uses;
+	unsigned gen;          /* the contexts it was forked with */
+	long long idle_since;  /* bio_now_ms() */
+};
+
+static struct proxy *pool;
+static size_t pool_n;
+static unsigned cur_gen;
+
+void listen_tlspool_reloaded(void)
+{
+	cur_gen++;
+	for (size_t i = 0; i < pool_n; i++) {
+		if (pool[i].pid > 0 && !pool[i].busy && pool[i].chan >= 0) {
+			close(pool[i].chan); /* idle: it exits; reaped later */
+			pool[i].chan = -1;
+		}
+	}
+}
+
+/* In a new proxy: every loop descriptor of the pool except its own. */
+static void close_pool_fds(int keep)
+{
+	for (size_t i = 0; i < pool_n; i++)
+		if (pool[i].chan >= 0 && pool[i].chan != keep)
+			close(pool[i].chan);
+}
+
+/* The proxy's life: the first session, then one job after another. */
+static void proxy_main(const struct listen_opts *o, int chan, int ctl, const int fds[2],
+                       const char *ip)
+{
+	listen_tls_become_proxy(o);
+	(void)listen_tls_serve(ctl, fds[0], fds[1], ip);
+	close(ctl);
+	for (;;) {
+		ERR_clear_error();
+		if (send(chan, "R", 1, MSG_NOSIGNAL) != 1)
+			break;
+		char msg[80];
+		int got[3];
+		size_t n_got = 0;
+		ssize_t n = fdpass_recv(chan, msg, sizeof msg - 1, got, 3, &n_got, -1);
+		if (n <= 0)
+			break; /* retired, or the loop is gone */
+		if (n < 2 || msg[0] != 'J' || n_got != 3) {
+			for (size_t i = 0; i < n_got; i++)
+				close(got[i]);
+			break;
+		}
+		msg[n] = '\0';
+		(void)listen_tls_serve(got[0], got[1], got[2], msg + 1);
+		close(got[0]);
+	}
+	listen_tls_unload();
+	_exit(0);
+}
+
+static struct proxy *free_slot(void)
+{
+	for (size_t i = 0; i < pool_n; i++)
+		if (pool[i].pid == 0)
+			return &pool[i];
+	pool = xreallocarray(pool, pool_n + 1, sizeof *pool);
+	pool[pool_n] = (struct proxy){0, -1, false, 0, 0, 0};
+	return &pool[pool_n++];
+}
+
+static pid_t start_proxy(const struct listen_opts *o, int ctl, const int fds[2],
+                         const char *ip, void (*close_loop)(void *, int), void *arg)
+{
+	int ch[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ch) < 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(ch[0]);
+		close_loop(arg, ctl);
+		close_pool_fds(-1);
+		listen_reset_signals();
+		proxy_main(o, ch[1], ctl, fds, ip);
+	}
+	close(ch[1]);
+	if (pid < 0) {
+		close(ch[0]);
+		return -1;
+	}
+	struct proxy *p = free_slot();
+	*p = (struct proxy){pid, ch[0], true, 1, cur_gen, 0};
+	return pid;
+}
+
+static struct proxy *idle_proxy(void)
+{
+	for (size_t i = 0; i < pool_n; i++)
+		if (pool[i].pid > 0 && !pool[i].busy && pool[i].chan >= 0)
+			return &pool[i];
+	return NULL;
+}
+
+pid_t listen_tlspool_run(const struct listen_opts *o, int ctl, const int fds[2],
+                         const char *ip, void (*close_loop)(void *, int), void *arg)
+{
+	struct proxy *p;
+	while ((p = idle_proxy()) != NULL) {
+		char msg[80];
+		int n = snprintf(msg, sizeof msg, "J%s", ip);
+		int job[3] = {ctl, fds[0], fds[1]};
+		if (fdpass_send(p->chan, msg, (size_t)n, job, 3) == 0) {
+			p->busy = true;
+			p->uses++;
+			return p->pid;
+		}
+		close(p->chan); /* a dying proxy: the next one, or a new one */
+		p->chan = -1;
+	}
+	return start_proxy(o, ctl, fds, ip, close_loop, arg);
+}
+
+static size_t n_idle(void)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < pool_n; i++)
+		n += pool[i].pid > 0 && !pool[i].busy && pool[i].chan >= 0;
+	return n;
+}
+
+/* Its channel is readable: "R" (ready), or the proxy ended. */
+static void on_chan(struct proxy *p)
+{
+	char c;
+	ssize_t n = recv(p->chan, &c, 1, MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n == 1 && c == 'R' && p->uses < TLSPOOL_USES && p->gen == cur_gen &&
+	    n_idle() < TLSPOOL_IDLE_MAX) {
+		p->busy = false;
+		p->idle_since = bio_now_ms();
+		return;
+	}
+	close(p->chan); /* retired: it sees the end of file and exits */
+	p->chan = -1;
+	p->busy = false;
+}
+
+size_t listen_tlspool_fill(struct pollfd *pfd, size_t max)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < pool_n && n < max; i++)
+		if (pool[i].pid > 0 && pool[i].chan >= 0)
+			pfd[n++] = (struct pollfd){ .fd = pool[i].chan, .events = POLLIN };
+	return n;
+}
+
+void listen_tlspool_events(const struct pollfd *pfd, size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		if (!pfd[k].revents)
+			continue;
+		for (size_t i = 0; i < pool_n; i++)
+			if (pool[i].pid > 0 && pool[i].chan == pfd[k].fd)
+				on_chan(&pool[i]);
+	}
+}
+
+int listen_tlspool_expire(void)
+{
+	long long now = bio_now_ms(), next = -1;
+	for (size_t i = 0; i < pool_n; i++) {
+		struct proxy *p = &pool[i];
+		if (p->pid <= 0 || p->busy || p->chan < 0)
+			continue;
+		long long left = p->idle_since + TLSPOOL_IDLE_MS - now;
+		if (left <= 0) {
+			close(p->chan);
+			p->chan = -1;
+		} else if (next < 0 || left < next) {
+			next = left;
+		}
+	}
+	return next < 0 ? -1 : (int)next;
+}
+
+bool listen_tlspool_reaped(pid_t pid, int status)
+{
+	for (size_t i = 0; i < pool_n; i++) {
+		if (pool[i].pid != pid)
+			continue;
+		if (pool[i].chan >= 0)
+			close(pool[i].chan);
+		pool[i] = (struct proxy){0, -1, false, 0, 0, 0};
+		fprintf(stderr, "tcpserver: tls proxy %ld ended status %d\n", (long)pid, status);
+		return true;
+	}
+	return false;
+}
+
+size_t listen_tlspool_size(void)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < pool_n; i++)
+		n += pool[i].pid > 0 && pool[i].chan >= 0;
+	return n;
+}
