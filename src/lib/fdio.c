@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 int fd_write_all(int fd, const void *buf, size_t n)
@@ -220,6 +221,28 @@ int fd_move(int target, int fd)
 		return -1;
 	close(fd);
 	return 0;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+	return (x > y) - (x < y);
+}
+
+void fd_close_except(int *keep, size_t n)
+{
+	qsort(keep, n, sizeof *keep, cmp_int);
+	unsigned lo = 3;
+	for (size_t i = 0; i < n; i++) {
+		if (keep[i] < 0)
+			continue;
+		unsigned k = (unsigned)keep[i];
+		if (k > lo)
+			(void)close_range(lo, k - 1, 0);
+		if (k + 1 > lo)
+			lo = k + 1;
+	}
+	(void)close_range(lo, ~0U, 0);
 }
 
 int fd_signals(const int *sigs, size_t n)

@@ -31,6 +31,10 @@ int fd_set_nonblock(int fd, int on);
 int fd_close_checked(int fd);   /* close() whose error is reported */
 /* Moves fd to target (dup2 + close), keeping it when fd == target. */
 int fd_move(int target, int fd);
+/* Closes every descriptor above 2 except the n in keep (sorted in place;
+ * negative entries are ignored): what a forked helper does before it
+ * handles data, so that no descriptor of its parent leaks into it. */
+void fd_close_except(int *keep, size_t n);
 /* Blocks the n signals and returns a signalfd for them (close-on-exec,
  * non-blocking), or -1 with errno: the daemons' event loops read their
  * signals from it. */

@@ -7,6 +7,7 @@ replaced; a session never sees bytes of the one before it."""
 import os
 import re
 import signal
+import socket
 import smtplib
 import time
 
@@ -121,3 +122,42 @@ def test_next_session_starts_clean(tinst, lst):
     assert b"leftover" not in data
     pids = wait_sessions(lst, 2)
     assert pids[0] == pids[1]
+
+
+def test_implicit_tls_sessions_share_one_proxy(tinst):
+    """smtps (-Z): the proxy starts the handshake at once, the program is
+    started on the plaintext end, and the proxy is reused as for STARTTLS."""
+    lst = TLSListener(tinst, "-Z")
+    try:
+        tids = [qng.test_id() for _ in range(3)]
+        for tid in tids:
+            with smtplib.SMTP_SSL("127.0.0.1", lst.port, timeout=20,
+                                  context=client_ctx()) as c:
+                c.ehlo("client.test")
+                c.sendmail(qng.ALICE, [qng.ALICE], "Subject: %s\r\n\r\nsmtps\r\n" % tid)
+            time.sleep(0.2)
+        for tid in tids:
+            data = qng.wait_for_mail(tinst.maildir(), tid)[0][1]
+            assert b"with ESMTPS" in data
+        pids = wait_sessions(lst, 3)
+        assert len(set(pids)) == 1, "each session had a new proxy: %s" % pids
+        # the programs ran beside the proxy, not under it
+        assert re.search(r"tcpserver: tls proxy %d for \d+" % pids[0], lst.text())
+    finally:
+        lst.stop()
+
+
+def test_implicit_tls_without_certificate_closes(tinst):
+    cert = tinst.path("control", "servercert.pem")
+    os.rename(cert, cert + ".away")
+    try:
+        lst = TLSListener(tinst, "-Z")
+    finally:
+        os.rename(cert + ".away", cert)
+    try:
+        with socket.create_connection(("127.0.0.1", lst.port), timeout=10) as s:
+            assert s.recv(100) == b"", "an smtps port without a certificate spoke"
+        qng.wait_until(lambda: "tcpserver: notls" in lst.text(), 10, what="notls logged")
+        assert "tls proxy" not in lst.text()
+    finally:
+        lst.stop()

@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdbool.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "fdio.h"
@@ -144,6 +146,39 @@ static int teardown(void **state)
 }
 
 /* fd_signals: a blocked signal is read from the descriptor instead. */
+static bool is_open(int fd)
+{
+	return fcntl(fd, F_GETFD) >= 0;
+}
+
+/* In a child: keep two descriptors (given unsorted, with a -1), close the
+ * rest above 2; the exit status says what survived. */
+static void test_close_except(void **state)
+{
+	(void)state;
+	int fds[6];
+	for (int i = 0; i < 6; i++)
+		fds[i] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int keep[3] = {fds[4], -1, fds[1]};
+		fd_close_except(keep, 3);
+		int ok = is_open(0) && is_open(1) && is_open(2) && is_open(fds[1]) &&
+		         is_open(fds[4]);
+		for (int i = 0; i < 6; i++)
+			if (i != 1 && i != 4 && is_open(fds[i]))
+				ok = 0;
+		_exit(ok ? 0 : 1);
+	}
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	for (int i = 0; i < 6; i++)
+		close(fds[i]);
+}
+
 static void test_signals(void **state)
 {
 	(void)state;
@@ -167,6 +202,7 @@ int main(void)
 		cmocka_unit_test(test_pipe_io),
 		cmocka_unit_test(test_pread_pwrite_flags),
 		cmocka_unit_test(test_signals),
+		cmocka_unit_test(test_close_except),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -2,22 +2,23 @@
  * listen.h: qmail-listen's private modules (the tcpserver role).
  *
  * listen_sock.c  binds the listening sockets and formats addresses.
- * listen_child.c prepares one connection's child: environment, rules,
+ * listen_child.c the general path (-h): one connection's child: environment, rules,
  *                privileges, descriptors, exec.  Nothing here reads the
  *                socket; the program exec'd is the first to do so.
  * listen_loop.c  the accept loop: limits (D-21), children, signals, logs.
  *
  * listen_tls.c   the TLS front end (-S STARTTLS, -Z implicit TLS): contexts
- *                built once and on SIGHUP; per connection a proxy process
- *                (uid -U, non-dumpable) beside the program.
+ *                built once and on SIGHUP; a proxy process (uid -U,
+ *                non-dumpable) beside the program.
  * listen_proxy.c the proxy's relay between TLS and the program's plaintext.
  * listen_auth.c  password checks for the program (checkpassword) and the
  *                per-IP failure budget shared by all connections (D-11).
  * listen_spawn.c the fast path: environment prepared in the loop, program
- *                started with vfork + execve; on a STARTTLS service the
- *                proxy is found only when the program asks for TLS
- *                (listen_tls_request).
- * listen_tlspool.c the STARTTLS proxies, reused for up to 100 sessions.
+ *                started with vfork + execve (or by its zygote); on a
+ *                STARTTLS service the proxy is found only when the
+ *                program asks for TLS (listen_tls_request), on an
+ *                implicit-TLS one at once (listen_tls_implicit).
+ * listen_tlspool.c the proxies, reused for up to 100 sessions.
  */
 #ifndef QNG_LISTEN_H
 #define QNG_LISTEN_H
@@ -76,14 +77,14 @@ void listen_child_run(const struct listen_opts *o, int sock,
 int listen_drop_privileges(uid_t uid, gid_t gid);
 void listen_reset_signals(void);
 
-/* listen_spawn.c: whether the fast path applies (no -h, not implicit TLS,
- * an absolute program path); the environment for one connection (1: go
+/* listen_spawn.c: whether the fast path applies (no -h, an absolute
+ * program path); the environment for one connection (1: go
  * on, 0: the rules deny, -1: the rules are unreadable; both logged); the
  * program started on sock, with ctl (or -1) as its TLSCTL_FD. */
 bool listen_can_spawn(const struct listen_opts *o);
 int listen_prepare(const struct listen_opts *o, const struct endpoint *local,
                    const struct endpoint *remote, struct strlist *assign);
-void listen_assign_tls(struct strlist *assign);
+void listen_assign_tls(struct strlist *assign, const char *mode);
 pid_t listen_spawn(const struct listen_opts *o, int sock, int ctl, const struct strlist *assign);
 
 /* listen_zygote.c (-z): the program started once as a zygote (zygote.h)
@@ -106,14 +107,19 @@ void listen_tls_load(const struct listen_opts *o);
 void listen_tls_fork(const struct listen_opts *o, int *sock, const char *ip);
 /* STARTTLS on the fast path: whether a control channel is offered (a
  * STARTTLS service with certificates loaded); and the loop's side of one
- * channel when it is readable: a proxy forked for "S" (its pid; the
+ * channel when it is readable: the proxy that took "S" (its pid; the
  * channel is handed to it and closed here), 0 when the channel stays open
  * (an "A" answered, noise ignored), -1 when it was closed (the program
- * ended, or the fork failed).  close_loop(arg, keep) runs in the proxy and
- * closes every descriptor of the loop except keep. */
+ * ended, or no proxy could be started). */
 bool listen_tls_lazy(const struct listen_opts *o);
-pid_t listen_tls_request(const struct listen_opts *o, int ctl, const char *ip,
-                         void (*close_loop)(void *arg, int keep), void *arg);
+pid_t listen_tls_request(const struct listen_opts *o, int ctl, const char *ip);
+/* Implicit TLS on the fast path: the client socket *sock goes to a proxy
+ * (listen_tlspool.c), which starts the handshake at once; *sock becomes
+ * the program's plaintext end and *ctl its control channel, and assign
+ * gets TLSCTLFD and TLSMODE=implicit.  The proxy's pid; 0 without a
+ * certificate (logged "notls": the connection is closed); -1 on failure. */
+pid_t listen_tls_implicit(const struct listen_opts *o, int *sock, int *ctl, const char *ip,
+                          struct strlist *assign);
 
 /* The proxy's side (listen_tls.c): drop to the proxy uid, non-dumpable
  * (exits on failure); one session: handshake on sock, result to ctl,
@@ -134,7 +140,7 @@ void listen_tls_unload(void);
 #define TLSPOOL_POLL_EXTRA TLSPOOL_IDLE_MAX
 struct pollfd;
 pid_t listen_tlspool_run(const struct listen_opts *o, int ctl, const int fds[2],
-                         const char *ip, void (*close_loop)(void *, int), void *arg);
+                         const char *ip);
 size_t listen_tlspool_fill(struct pollfd *pfd, size_t max);
 void listen_tlspool_events(const struct pollfd *pfd, size_t n);
 int listen_tlspool_expire(void);

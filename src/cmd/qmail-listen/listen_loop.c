@@ -116,36 +116,49 @@ static void refuse_busy(int sock, const struct endpoint *remote, size_t total, s
 	close(sock);
 }
 
-/* In a lazy TLS proxy: every descriptor of the loop except its channel. */
-static void close_loop_fds(void *arg, int keep)
+/* The channels of one connection on the fast path: a STARTTLS service
+ * gets a control channel whose end the loop keeps (ctl[0]); an implicit-TLS
+ * service hands the client socket to a proxy at once and the program gets
+ * the plaintext end (*sock) and its control channel (ctl[1]).  1: go on,
+ * 0 or -1: the connection ends (logged). */
+static int connection_tls(struct loop *l, int *sock, int ctl[2], const char *ip,
+                          struct strlist *assign, pid_t *proxy)
 {
-	struct loop *l = arg;
-	for (size_t i = 0; i < l->n_fds; i++)
-		close(l->fds[i]);
-	close(l->sfd);
-	if (listen_zygote_fd() >= 0)
-		close(listen_zygote_fd());
-	for (size_t i = 0; i < l->o->max_conn; i++)
-		if (l->kids[i].ctl >= 0 && l->kids[i].ctl != keep)
-			close(l->kids[i].ctl);
+	if (listen_tls_lazy(l->o)) {
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0) {
+			fprintf(stderr, "tcpserver: warning: socketpair: %s\n", strerror(errno));
+			return -1;
+		}
+		listen_assign_tls(assign, "starttls");
+	} else if (l->o->tls_mode == LISTEN_TLS_IMPLICIT) {
+		*proxy = listen_tls_implicit(l->o, sock, &ctl[1], ip, assign);
+		return *proxy > 0 ? 1 : (int)*proxy;
+	}
+	return 1;
 }
 
-/* The fast path (listen_spawn.c): no fork of this process per connection;
- * a STARTTLS service gets a control channel whose end the loop keeps. */
+static void log_started(struct loop *l, pid_t pid, pid_t proxy, const struct endpoint *local,
+                        const struct endpoint *remote)
+{
+	fprintf(stderr, "tcpserver: pid %ld from %s\n", (long)pid, remote->ip);
+	if (proxy > 0)
+		fprintf(stderr, "tcpserver: tls proxy %ld for %ld\n", (long)proxy, (long)pid);
+	fprintf(stderr, "tcpserver: ok %ld %s:%s:%s :%s:%s\n", (long)pid,
+	        l->o->local_name ? l->o->local_name : "", local->ip, local->port, remote->ip,
+	        remote->port);
+	log_status(l);
+}
+
+/* The fast path (listen_spawn.c): no fork of this process per connection. */
 static void spawn_connection(struct loop *l, int sock, const struct endpoint *local,
                              const struct endpoint *remote)
 {
 	struct strlist assign;
 	int ctl[2] = {-1, -1};
+	pid_t proxy = 0;
 	int rc = listen_prepare(l->o, local, remote, &assign);
-	if (rc > 0 && listen_tls_lazy(l->o)) {
-		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0) {
-			fprintf(stderr, "tcpserver: warning: socketpair: %s\n", strerror(errno));
-			rc = -1;
-		} else {
-			listen_assign_tls(&assign);
-		}
-	}
+	if (rc > 0)
+		rc = connection_tls(l, &sock, ctl, remote->ip, &assign, &proxy);
 	pid_t pid = -1;
 	bool via_zygote = false;
 	if (rc > 0 && l->o->want_zygote && listen_zygote_start(l->o) == 0) {
@@ -167,14 +180,10 @@ static void spawn_connection(struct loop *l, int sock, const struct endpoint *lo
 		return;
 	}
 	add_child(l, pid, remote->ip, ctl[0], via_zygote);
-	fprintf(stderr, "tcpserver: pid %ld from %s\n", (long)pid, remote->ip);
-	fprintf(stderr, "tcpserver: ok %ld %s:%s:%s :%s:%s\n", (long)pid,
-	        l->o->local_name ? l->o->local_name : "", local->ip, local->port, remote->ip,
-	        remote->port);
-	log_status(l);
+	log_started(l, pid, proxy, local, remote);
 }
 
-/* The general path (-h, implicit TLS): a child of this process sets up
+/* The general path (-h): a child of this process sets up
  * the environment and, on a TLS service, forks the TLS proxy beside the
  * program (listen_child.c, listen_tls.c). */
 static void fork_connection(struct loop *l, int sock, const struct endpoint *local,
@@ -187,7 +196,8 @@ static void fork_connection(struct loop *l, int sock, const struct endpoint *loc
 		return;
 	}
 	if (pid == 0) {
-		close_loop_fds(l, -1);
+		int keep = sock; /* the loop's descriptors go */
+		fd_close_except(&keep, 1);
 		listen_child_run(l->o, sock, local, remote);
 	}
 	close(sock);
@@ -231,7 +241,7 @@ static void serve_connection(struct loop *l, int sock)
 /* A lazy TLS channel is readable: a STARTTLS request, or the program ended. */
 static void serve_channel(struct loop *l, struct child *k)
 {
-	pid_t pid = listen_tls_request(l->o, k->ctl, k->ip, close_loop_fds, l);
+	pid_t pid = listen_tls_request(l->o, k->ctl, k->ip);
 	if (pid != 0)
 		k->ctl = -1;
 	if (pid > 0)

@@ -1,13 +1,13 @@
 /*
  * listen_spawn.c: the fast path for one connection (listen.h).
  *
- * When nothing needs a blocking lookup (-h off) and no TLS proxy is needed
- * at connect time (a plain or STARTTLS service), the accept loop prepares
+ * When nothing needs a blocking lookup (-h off), the accept loop prepares
  * the program's environment itself (the TCP* variables and the rules
  * file, in an envlist: environ is not touched) and starts the program with
  * vfork + execve.  The child only moves descriptors, drops privileges with
  * raw system calls and execs: no copy of the listener's address space (its
- * TLS contexts included) is made per connection.  Sanitizer builds use
+ * TLS contexts included) is made per connection; TLS runs in a reused
+ * proxy beside the program (listen_tlspool.c).  Sanitizer builds use
  * fork, which the sanitizers understand.
  */
 #include "listen.h"
@@ -35,8 +35,7 @@
 
 bool listen_can_spawn(const struct listen_opts *o)
 {
-	return !o->want_remote_host && o->tls_mode != LISTEN_TLS_IMPLICIT &&
-	       strchr(o->argv[0], '/') != NULL;
+	return !o->want_remote_host && strchr(o->argv[0], '/') != NULL;
 }
 
 static void add(struct strlist *a, const char *name, const char *value)
@@ -92,10 +91,10 @@ int listen_prepare(const struct listen_opts *o, const struct endpoint *local,
 	return apply_rules(o, remote, a);
 }
 
-void listen_assign_tls(struct strlist *a)
+void listen_assign_tls(struct strlist *a, const char *mode)
 {
 	add(a, "TLSCTLFD", "5");
-	add(a, "TLSMODE", "starttls");
+	add(a, "TLSMODE", mode);
 }
 
 static void child_fail(const char *msg) __attribute__((noreturn));

@@ -215,6 +215,37 @@ void listen_tls_fork(const struct listen_opts *o, int *sock, const char *ip)
 	run_proxy(o, pid, ctl[0], *sock, plain[0], ip);
 }
 
+pid_t listen_tls_implicit(const struct listen_opts *o, int *sock, int *ctl, const char *ip,
+                          struct strlist *assign)
+{
+	if (!server) {
+		fprintf(stderr, "tcpserver: notls %ld %s\n", (long)getpid(), ip);
+		return 0; /* no certificate: nothing to speak */
+	}
+	int ch[2], plain[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ch) < 0)
+		return -1;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, plain) < 0) {
+		close(ch[0]);
+		close(ch[1]);
+		return -1;
+	}
+	int fds[2] = {*sock, plain[0]};
+	pid_t pid = listen_tlspool_run(o, ch[0], fds, ip);
+	close(ch[0]);
+	close(plain[0]);
+	close(*sock);
+	*sock = plain[1];
+	*ctl = ch[1];
+	if (pid < 0) {
+		fprintf(stderr, "tcpserver: warning: unable to start the TLS proxy: %s\n",
+		        strerror(errno));
+		return -1;
+	}
+	listen_assign_tls(assign, "implicit");
+	return pid;
+}
+
 bool listen_tls_lazy(const struct listen_opts *o)
 {
 	return o->tls_mode == LISTEN_TLS_STARTTLS && server != NULL;
@@ -226,8 +257,7 @@ void listen_tls_unload(void)
 	server = NULL;
 }
 
-pid_t listen_tls_request(const struct listen_opts *o, int ctl, const char *ip,
-                         void (*close_loop)(void *arg, int keep), void *arg)
+pid_t listen_tls_request(const struct listen_opts *o, int ctl, const char *ip)
 {
 	char msg[TLSCTL_MSG_MAX];
 	int fds[2];
@@ -239,7 +269,7 @@ pid_t listen_tls_request(const struct listen_opts *o, int ctl, const char *ip,
 	if (n <= 0) {
 		pid = -1; /* the program ended without TLS */
 	} else if (n == 1 && msg[0] == 'S' && n_fds == 2) {
-		pid = listen_tlspool_run(o, ctl, fds, ip, close_loop, arg);
+		pid = listen_tlspool_run(o, ctl, fds, ip);
 		if (pid < 0)
 			fprintf(stderr, "tcpserver: warning: unable to start the TLS proxy: %s\n",
 			        strerror(errno));

@@ -20,6 +20,7 @@
 
 #include "alloc.h"
 #include "bio.h"
+#include "fdio.h"
 #include "fdpass.h"
 #include "tlsctl.h"
 
@@ -56,14 +57,6 @@ void listen_tlspool_reloaded(void)
 			pool[i].chan = -1;
 		}
 	}
-}
-
-/* In a new proxy: every loop descriptor of the pool except its own. */
-static void close_pool_fds(int keep)
-{
-	for (size_t i = 0; i < pool_n; i++)
-		if (pool[i].chan >= 0 && pool[i].chan != keep)
-			close(pool[i].chan);
 }
 
 /* The proxy's life: the first session, then one job after another. */
@@ -107,16 +100,16 @@ static struct proxy *free_slot(void)
 }
 
 static pid_t start_proxy(const struct listen_opts *o, int ctl, const int fds[2],
-                         const char *ip, void (*close_loop)(void *, int), void *arg)
+                         const char *ip)
 {
 	int ch[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ch) < 0)
 		return -1;
 	pid_t pid = fork();
 	if (pid == 0) {
-		close(ch[0]);
-		close_loop(arg, ctl);
-		close_pool_fds(-1);
+		/* the loop's descriptors (other sessions' included) go */
+		int keep[4] = {ch[1], ctl, fds[0], fds[1]};
+		fd_close_except(keep, 4);
 		listen_reset_signals();
 		proxy_main(o, ch[1], ctl, fds, ip);
 	}
@@ -139,7 +132,7 @@ static struct proxy *idle_proxy(void)
 }
 
 pid_t listen_tlspool_run(const struct listen_opts *o, int ctl, const int fds[2],
-                         const char *ip, void (*close_loop)(void *, int), void *arg)
+                         const char *ip)
 {
 	struct proxy *p;
 	while ((p = idle_proxy()) != NULL) {
@@ -154,7 +147,7 @@ pid_t listen_tlspool_run(const struct listen_opts *o, int ctl, const int fds[2],
 		close(p->chan); /* a dying proxy: the next one, or a new one */
 		p->chan = -1;
 	}
-	return start_proxy(o, ctl, fds, ip, close_loop, arg);
+	return start_proxy(o, ctl, fds, ip);
 }
 
 static size_t n_idle(void)
