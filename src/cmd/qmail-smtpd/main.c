@@ -20,6 +20,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* D-07: every daemon runs with an address-space limit. */
@@ -45,10 +46,12 @@ static void limit_memory(void)
  * 1.5 ms per process otherwise) and set a resolver up ready for use
  * (smtpd_policy_prepare_dns); every session inherits both.  A
  * configuration changed later still works: the sessions then load the
- * library themselves.
+ * library themselves.  The time zone is set up here too (the C library
+ * otherwise reads /etc/localtime in each session at its first date).
  */
 static void preload(void)
 {
+	tzset();
 	struct smtpd_config c;
 	struct smtpd_policy p;
 	const char *what = "";
