@@ -160,3 +160,23 @@ def test_unknown_verb_fails_clearly(inst):
     assert p.returncode != 0
     err = p.stderr.decode().strip()
     assert err and len(err.splitlines()) == 1, err
+
+
+def test_cdb_compiles_morercpthosts_and_morebadrcptto(fresh):
+    """qmailctl cdb builds control/morercpthosts.cdb (qmail-newmrh's job) and
+    control/morebadrcptto.cdb from their text lists, keys in lower case."""
+    fresh.write_control("tcprules/smtp", ":allow\n")  # no RELAYCLIENT for us
+    fresh.write_control("morercpthosts", "# relayed for a customer\nRelayed.Example\n")
+    fresh.write_control("morebadrcptto", "Spamtrap@%s\n" % DOMAIN)
+    fresh.ctl("cdb")
+    code, text = rcpt_reply(fresh, "someone@relayed.example")
+    assert code == 250, (code, text)
+    code, text = rcpt_reply(fresh, "someone@elsewhere.example")
+    assert code == 553, (code, text)
+    env = dict(os.environ, QMAILHOME=fresh.dir)
+    p = subprocess.run([fresh.bin("qmail-rcptcheck-badrcptto"), "spamtrap@" + DOMAIN],
+                       env=env, capture_output=True, timeout=30)
+    assert p.returncode == 100 and p.stdout.startswith(b"553"), p
+    p = subprocess.run([fresh.bin("qmail-rcptcheck-badrcptto"), ALICE],
+                       env=env, capture_output=True, timeout=30)
+    assert p.returncode == 0, p

@@ -53,5 +53,6 @@ struct vpw_list;
 int ctl_build_vpasswd_cdb(const struct vpw_list *l, const char *cdb);
 int ctl_compile_vpasswd(void);
 int ctl_compile_aliases(void);
+int ctl_compile_lists(void); /* morercpthosts, morebadrcptto */ 
 
 #endif

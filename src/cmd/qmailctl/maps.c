@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "cdbmap.h"
 #include "ctl.h"
 #include "exitcode.h"
 #include "inject_aliases.h"
@@ -95,6 +96,49 @@ int ctl_compile_vpasswd(void)
 	return rc;
 }
 
+/* control/NAME (a list, one entry a line) into control/NAME.cdb, keys in
+ * lower case with empty values: qmail-newmrh's morercpthosts, and
+ * morebadrcptto.  No source: an existing cdb (perhaps made by hand) stays. */
+static int compile_list(const char *name)
+{
+	struct strlist l = {0};
+	int rc = control_read_lines(name, &l);
+	if (rc <= 0) {
+		if (rc < 0)
+			ctl_warn("cannot read control/%s: %s", name, strerror(errno));
+		strlist_free(&l);
+		return rc;
+	}
+	struct sbuf path = SBUF_INIT;
+	sbuf_printf(&path, "%s/%s.cdb", control_dir(), name);
+	struct cdbmap_build b;
+	rc = cdbmap_build_begin(&b, path.s, NULL, 0644);
+	for (size_t i = 0; rc == 0 && i < l.n; i++) {
+		for (char *c = l.v[i]; *c; c++)
+			if (*c >= 'A' && *c <= 'Z')
+				*c = (char)(*c - 'A' + 'a');
+		rc = cdbmap_build_add(&b, l.v[i], strlen(l.v[i]), "", 0);
+		if (rc < 0)
+			cdbmap_build_abort(&b);
+	}
+	if (rc == 0)
+		rc = cdbmap_build_commit(&b);
+	if (rc < 0)
+		ctl_warn("cannot compile %s: %s", path.s, strerror(errno));
+	sbuf_free(&path);
+	strlist_free(&l);
+	return rc < 0 ? -1 : 0;
+}
+
+int ctl_compile_lists(void)
+{
+	control_set_dir(NULL);
+	int rc = compile_list("morercpthosts");
+	if (compile_list("morebadrcptto") < 0)
+		rc = -1;
+	return rc < 0 ? -1 : 0;
+}
+
 int ctl_compile_aliases(void)
 {
 	char *src = instance_path("alias/aliases");
@@ -123,6 +167,8 @@ int ctl_cdb(int argc, char **argv)
 	if (ctl_compile_tcprules(false) < 0)
 		rc = -1;
 	if (ctl_compile_vpasswd() < 0 || ctl_compile_aliases() < 0)
+		rc = -1;
+	if (ctl_compile_lists() < 0)
 		rc = -1;
 	if (rc < 0)
 		return ctl_fail(EXIT_TEMP, "some maps were not compiled");
