@@ -7,7 +7,10 @@
 # fuzz:  every BUILD/fuzz/X_fuzz replays tests/fuzz/corpus/X (-runs=0), then
 #        fuzzes for a few seconds into a scratch directory (the tree's corpus
 #        is not modified); one item per corpus.
-# integ: /usr/bin/python3 -m pytest -q tests/integ, with QNG_BUILD=BUILD;
+# integ: /usr/bin/python3 -m pytest -q tests/integ, with QNG_BUILD=BUILD, in
+#        two runs: the tests not marked `serial` on INTEG_JOBS (4) xdist workers
+#        (pytest -n), then the `serial` ones (upper bounds on a time) alone.
+#        Without python3-pytest-xdist, or with INTEG_JOBS=1, one serial run.
 #        pytest's own passed/failed/error counts are added in.
 # Prints a summary and a last line "N passed, N failed"; exits 1 on any
 # failure.  Every step is bounded in time (the whole run stays well under
@@ -21,6 +24,7 @@ PYTHON=${PYTHON:-/usr/bin/python3}
 UNIT_TIMEOUT=${UNIT_TIMEOUT:-120}
 FUZZ_TIME=${FUZZ_TIME:-5}
 INTEG_TIMEOUT=${INTEG_TIMEOUT:-720}
+INTEG_JOBS=${INTEG_JOBS:-4}
 
 cd "$(dirname "$0")/.." || exit 1
 SCRATCH=$(mktemp -d /tmp/qng-check.XXXXXX) || exit 1
@@ -102,9 +106,38 @@ run_fuzz() {
 	note "fuzz:  $((passed - n0)) passed, $((failed - f0)) failed"
 }
 
-# Pulls "N word" out of pytest's last line, e.g. "3 failed, 40 passed in 9.1s".
+# Pulls "N word" out of pytest's last line, e.g. "3 failed, 40 passed in 9.1s"
+# (pytest-xdist ends with a line of the same shape).
 pytest_count() {
 	echo "$2" | grep -Eo "[0-9]+ $1" | head -1 | cut -d' ' -f1
+}
+
+# integ_run NAME ARGS...: one pytest run over tests/integ, bounded by what is
+# left of INTEG_TIMEOUT; adds its counts to ip/ifl/ie/sk.
+integ_run() {
+	name=$1; shift
+	left=$((integ_end - $(date +%s)))
+	if [ "$left" -le 0 ]; then
+		fail "integ ($name): not run, INTEG_TIMEOUT ${INTEG_TIMEOUT}s used up"
+		return
+	fi
+	log="$SCRATCH/integ-$name.log"
+	echo "integ: $PYTHON -m pytest -q $* tests/integ (QNG_BUILD=$BUILD)"
+	# SIGINT at the time limit: pytest (and each xdist worker, in the same
+	# process group) still tears its instances down; KILL 30 s later.
+	{ QNG_BUILD=$BUILD timeout -s INT -k 30 "$left" "$PYTHON" -m pytest -q \
+		-p no:cacheprovider -rfEs "$@" tests/integ 2>&1
+	  echo $? >"$SCRATCH/integ-$name.rc"; } | tee "$log"
+	rc=$(cat "$SCRATCH/integ-$name.rc")
+	last=$(grep -E '(passed|failed|error|skipped|deselected|no tests ran)' "$log" |
+		grep -E ' in [0-9.]+s' | tail -1)
+	p=$(pytest_count passed "$last"); ip=$((ip + ${p:-0}))
+	f=$(pytest_count failed "$last"); ifl=$((ifl + ${f:-0}))
+	e=$(pytest_count error "$last"); ie=$((ie + ${e:-0}))
+	s=$(pytest_count skipped "$last"); sk=$((sk + ${s:-0}))
+	if [ -z "$last" ] || [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+		fail "integ ($name): pytest did not finish (INTEG_TIMEOUT ${INTEG_TIMEOUT}s or crash)"
+	fi
 }
 
 run_integ() {
@@ -113,23 +146,26 @@ run_integ() {
 		note "integ: not run (no pytest)"
 		return
 	fi
-	log="$SCRATCH/integ.log"
-	echo "integ: $PYTHON -m pytest -q tests/integ (QNG_BUILD=$BUILD)"
-	QNG_BUILD=$BUILD timeout -k 10 "$INTEG_TIMEOUT" "$PYTHON" -m pytest -q \
-		-p no:cacheprovider -rfEs tests/integ 2>&1 | tee "$log"
-	last=$(grep -E '(passed|failed|error|skipped|no tests ran)' "$log" | grep -E ' in [0-9.]+s' | tail -1)
-	p=$(pytest_count passed "$last"); p=${p:-0}
-	f=$(pytest_count failed "$last"); f=${f:-0}
-	e=$(pytest_count error "$last"); e=${e:-0}
-	s=$(pytest_count skipped "$last"); s=${s:-0}
-	passed=$((passed + p))
-	failed=$((failed + f + e))
-	[ $((f + e)) -gt 0 ] && failures="$failures
-  FAIL integ: $f failed, $e errors (see above)"
-	if [ -z "$last" ]; then
-		fail "integ: pytest did not finish (timeout ${INTEG_TIMEOUT}s or crash)"
+	integ_end=$(($(date +%s) + INTEG_TIMEOUT))
+	ip=0; ifl=0; ie=0; sk=0
+	if [ "$INTEG_JOBS" -gt 1 ] && ! "$PYTHON" -c 'import xdist' 2>/dev/null; then
+		echo "integ: WARNING: no pytest-xdist (apt-get install python3-pytest-xdist): one serial run"
+		INTEG_JOBS=1
 	fi
-	note "integ: $p passed, $((f + e)) failed, $s skipped"
+	# tests/integ/workers.py has port ranges for gw0..gw10.
+	[ "$INTEG_JOBS" -gt 11 ] && INTEG_JOBS=11
+	if [ "$INTEG_JOBS" -gt 1 ]; then
+		# Timing-sensitive tests (marked serial) run alone, after the rest.
+		integ_run parallel -n "$INTEG_JOBS" -m "not serial"
+		integ_run serial -m serial
+	else
+		integ_run all
+	fi
+	passed=$((passed + ip))
+	failed=$((failed + ifl + ie))
+	[ $((ifl + ie)) -gt 0 ] && failures="$failures
+  FAIL integ: $ifl failed, $ie errors (see above)"
+	note "integ: $ip passed, $((ifl + ie)) failed, $sk skipped"
 }
 
 start=$(date +%s)

@@ -5,7 +5,7 @@
 set -u
 mode=${1:-build}
 build_pkgs="gcc make libcdb-dev tinycdb libcrypt-dev libssl-dev libunbound-dev openssl"
-test_pkgs="libcmocka-dev python3 python3-pytest swaks clang libclang-rt-14-dev
+test_pkgs="libcmocka-dev python3 python3-pytest python3-pytest-xdist swaks clang libclang-rt-14-dev
   python3-aiosmtpd python3-dnslib python3-spf python3-yaml faketime strace procps fetchmail getmail6
   dovecot-core dovecot-pop3d dovecot-imapd"
 pkgs=$build_pkgs

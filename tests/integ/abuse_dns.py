@@ -7,6 +7,8 @@ import pytest
 from dnslib import AAAA, MX, QTYPE, RCODE, RR, TXT, A
 from dnslib.server import BaseResolver, DNSLogger, DNSServer
 
+import qng
+
 
 class Resolver(BaseResolver):
     def __init__(self):
@@ -37,9 +39,7 @@ class Resolver(BaseResolver):
 class AbuseDNS:
     def __init__(self):
         self.resolver = Resolver()
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
+        self.port = qng.free_port("127.0.0.1", socket.SOCK_DGRAM)
         self.server = DNSServer(self.resolver, port=self.port, address="127.0.0.1",
                                 logger=DNSLogger(logf=lambda s: None))
 

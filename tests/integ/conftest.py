@@ -38,6 +38,8 @@ MODES = available_modes()
 def pytest_configure(config):
     config.addinivalue_line("markers", "timeout_s(n): per-test time limit in seconds")
     config.addinivalue_line("markers", "rootonly: needs root (privilege-separated instance)")
+    config.addinivalue_line("markers", "serial: asserts an upper bound on a time; "
+                            "tools/check.sh runs these alone, after the parallel (-n) part")
 
 
 class TestTimeout(Exception):
@@ -78,6 +80,17 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.get_closest_marker("rootonly") and not qng.is_root():
             item.add_marker(pytest.mark.skip(reason="needs root: privilege-separated instance"))
+
+
+def pytest_sessionfinish(session):
+    # An xdist worker hands its list to the controller (pytest_testnodedown).
+    if hasattr(session.config, "workeroutput"):
+        session.config.workeroutput["qng_killed"] = list(qng.KILLED_LEFTOVERS)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    qng.KILLED_LEFTOVERS.extend(getattr(node, "workeroutput", {}).get("qng_killed", []))
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -18,6 +18,8 @@ import tempfile
 import time
 import uuid
 
+from workers import accounts_lock, free_port  # noqa: F401
+
 TEST_USER = "qngtest"
 DOMAIN = "example.test"
 ME = "test.example"
@@ -37,12 +39,6 @@ def is_root():
     return os.geteuid() == 0
 
 
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_id():
     """A unique marker to put in a message, found again on disk."""
     return "qngtid-" + uuid.uuid4().hex[:16]
@@ -59,14 +55,20 @@ def wait_until(pred, timeout, interval=0.1, what="condition"):
         time.sleep(interval)
 
 
+# Set once this process has seen a root `qmailctl init` succeed: the role
+# users and groups (qmaild, qmailq, ...) it makes exist from then on.
+_role_users_made = []
+
+
 def ensure_test_user():
     """Root only: the ordinary user that owns user-mode instances."""
-    try:
-        return pwd.getpwnam(TEST_USER)
-    except KeyError:
-        subprocess.run(["useradd", "-m", "-s", "/bin/sh", TEST_USER],
-                       check=True, timeout=30)
-        return pwd.getpwnam(TEST_USER)
+    with accounts_lock():
+        try:
+            return pwd.getpwnam(TEST_USER)
+        except KeyError:
+            subprocess.run(["useradd", "-m", "-s", "/bin/sh", TEST_USER],
+                           check=True, timeout=30)
+            return pwd.getpwnam(TEST_USER)
 
 
 class Session:
@@ -153,8 +155,14 @@ class Instance:
         """qmailctl from the copied build directory (init copies that dir's
         programs into DIR/bin); afterwards the instance's own copy."""
         prog = os.path.join(self.bin_src, "qmailctl")
-        return self.run([prog, "-d", self.dir] + list(args), input=input, env=env,
-                        timeout=timeout, check=check)
+        argv = [prog, "-d", self.dir] + list(args)
+        if args[:1] != ("init",) or self.run_as or not is_root() or _role_users_made:
+            return self.run(argv, input=input, env=env, timeout=timeout, check=check)
+        with accounts_lock():   # a root init makes the role users
+            p = self.run(argv, input=input, env=env, timeout=timeout, check=check)
+        if p.returncode == 0:
+            _role_users_made.append(True)
+        return p
 
     def bin(self, name):
         return os.path.join(self.dir, "bin", name)
@@ -274,7 +282,7 @@ class Instance:
             try:
                 with open(f, "rb") as fh:
                     chunks.append(fh.read().decode(errors="replace"))
-            except (IsADirectoryError, PermissionError):
+            except (IsADirectoryError, PermissionError, FileNotFoundError):
                 continue
         return "".join(chunks)
 
@@ -285,10 +293,14 @@ class Instance:
         hits = []
         for f in glob.glob(self.path("queue", "mess", "*")) + \
                 glob.glob(self.path("queue", "mess", "*", "*")):
-            if os.path.isfile(f):
+            if not os.path.isfile(f):
+                continue
+            try:
                 with open(f, "rb") as fh:
                     if marker in fh.read():
                         hits.append(f)
+            except FileNotFoundError:   # delivered and cleaned since the glob
+                continue
         return hits
 
     def qcheck(self):

@@ -16,6 +16,8 @@ from aiosmtpd.smtp import AuthResult
 from dnslib import AAAA, A, CNAME, MX, QTYPE, RCODE, RR
 from dnslib.server import BaseResolver, DNSLogger, DNSServer
 
+import qng
+
 
 # -- DNS -------------------------------------------------------------------
 class ZoneResolver(BaseResolver):
@@ -83,15 +85,12 @@ class FakeDNS:
 
 
 def _free_udp_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return qng.free_port("127.0.0.1", socket.SOCK_DGRAM)
 
 
 def free_tcp_port(host="127.0.0.1"):
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
+    """A port from this xdist worker's own range (qng.free_port)."""
+    return qng.free_port(host)
 
 
 # -- certificates ------------------------------------------------------------

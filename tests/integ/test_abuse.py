@@ -262,6 +262,7 @@ def test_greylisting_store_error_fails_open(inst, control):
             os.rename(d + ".away", d)
 
 
+@pytest.mark.serial   # the first RCPT must answer in < 0.9 s
 def test_tarpit(inst):
     inst.set_tcprules('127.:allow,TARPITCOUNT="1",TARPITDELAY="1"\n:allow\n')
     try:

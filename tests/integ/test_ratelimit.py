@@ -97,6 +97,7 @@ def test_recipients_per_address(inst, control):
 
 
 @pytest.mark.timeout_s(60)
+@pytest.mark.serial   # two sessions inside the first 4 s window
 def test_window_slides(inst, control):
     """Windows are aligned to multiples of SECONDS (wall clock): start just
     after a boundary, so that a slow machine still refuses the second

@@ -9,6 +9,7 @@ import tempfile
 
 import pytest
 
+import qng
 from remote_peers import Peer, RawPeer, fake_dns, make_cert, peers  # noqa: F401
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -300,11 +301,7 @@ def test_pipelining_and_8bitmime(home):
 
 
 def test_backoff_and_tcpok(home):
-    import socket as s
-    sock = s.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
+    port = qng.free_port()    # nothing listens there
     home.control("smtproutes", "dest.example:127.0.0.1:%d" % port)
     for _ in range(2):
         recs = home.run("dest.example", ["x@dest.example"])

@@ -164,10 +164,7 @@ def test_malformed_file_defers_instead_of_default(home, peers, text):  # noqa: F
 
 @needs_v6
 def test_ipv6_bindroutes6(home, peers):  # noqa: F811
-    with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:
-        s.bind(("::1", 0))
-        port = s.getsockname()[1]
-    p = peers(host="::1", port=port)
+    p = peers(host="::1", port=qng.free_port("::1"))
     home.routes(p, "six.example", "bad6.example", "prefix.example")
     # v4 bindroutes never apply to an IPv6 peer.
     home.control("bindroutes", ":%s" % UNBINDABLE)

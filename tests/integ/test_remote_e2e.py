@@ -91,12 +91,15 @@ def test_temporary_failure_defers_then_flush(fresh, peers):  # noqa: F811
 @pytest.mark.timeout_s(120)
 @pytest.mark.skipif(not qng.is_root(), reason="MX delivery uses port 25: needs root")
 def test_delivery_by_mx(fresh, fake_dns, peers):  # noqa: F811
-    low = peers(host="127.0.0.7", port=25)
-    high = peers(host="127.0.0.8", port=25)
+    # Port 25 is fixed: each mode's peers have addresses of their own, so
+    # that [root] and [user] can run at once (pytest -n).
+    a, b = {"root": ("127.0.0.7", "127.0.0.8"), "user": ("127.0.0.9", "127.0.0.10")}[fresh.mode]
+    low = peers(host=a, port=25)
+    high = peers(host=b, port=25)
     fake_dns.add("dest.example", "MX", (5, "mx-a.dest.example"))
     fake_dns.add("dest.example", "MX", (50, "mx-b.dest.example"))
-    fake_dns.add("mx-a.dest.example", "A", "127.0.0.7")
-    fake_dns.add("mx-b.dest.example", "A", "127.0.0.8")
+    fake_dns.add("mx-a.dest.example", "A", a)
+    fake_dns.add("mx-b.dest.example", "A", b)
     fresh.write_control("dnsservers", fake_dns.servers_line())
     tid = qng.test_id()
     send_smtp(fresh, tid)

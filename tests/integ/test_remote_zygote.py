@@ -85,6 +85,11 @@ def test_flush_retries_a_host_that_came_back(fresh, peers):  # noqa: F811
             s.sendmail("alice@example.test", [RCPT], "Subject: %s\r\n\r\nbody\r\n" % tid)
     qng.wait_until(lambda: fresh.log_text("send").count("Connection refused") >= 2, 30,
                    what="two refused connections")
+    # The flush must come after the third delivery is deferred too (refused,
+    # or backing off): one still under way during the flush is deferred
+    # after it and retried only minutes later.
+    qng.wait_until(lambda: fresh.log_text("send").count(": deferral: ") >= 3, 30,
+                   what="all three deliveries deferred")
     p = peers(port=port)
     fresh.ctl("flush")
     msgs = p.wait_messages(3, timeout=20)

@@ -52,7 +52,7 @@ def test_sequential_sessions_share_one_proxy(tinst, lst):
     tids = [qng.test_id() for _ in range(3)]
     for tid in tids:
         one_session(lst.port, tid)
-        time.sleep(0.2)  # the proxy reports ready before the next STARTTLS
+        time.sleep(0.5)  # the proxy reports ready before the next STARTTLS
     pids = wait_sessions(lst, 3)
     assert len(set(pids)) == 1, "each session had a new proxy: %s" % pids
     for tid in tids:
@@ -109,7 +109,7 @@ def test_next_session_starts_clean(tinst, lst):
     c.sock.sendall(b"QUIT\r\nMAIL FROM:<leftover@example.test>\r\nRCPT TO:<x")
     c.sock.recv(4096)
     c.close()
-    time.sleep(0.3)
+    time.sleep(0.5)
     tid = qng.test_id()
     with smtplib.SMTP("127.0.0.1", lst.port, timeout=20) as c2:
         c2.ehlo("client.test")
@@ -135,7 +135,7 @@ def test_implicit_tls_sessions_share_one_proxy(tinst):
                                   context=client_ctx()) as c:
                 c.ehlo("client.test")
                 c.sendmail(qng.ALICE, [qng.ALICE], "Subject: %s\r\n\r\nsmtps\r\n" % tid)
-            time.sleep(0.2)
+            time.sleep(0.5)
         for tid in tids:
             data = qng.wait_for_mail(tinst.maildir(), tid)[0][1]
             assert b"with ESMTPS" in data
