@@ -112,15 +112,7 @@ def session():
 
 
 def _build(session, mode, crash=False, start=True, env=None):
-    inst = qng.Instance(session, mode, crash=crash)
-    try:
-        inst.init()
-        if start:
-            inst.start(env=env)
-    except BaseException:
-        inst.teardown()
-        raise
-    return inst
+    return qng.started(qng.Instance(session, mode, crash=crash), start=start, env=env)
 
 
 @pytest.fixture(scope="module", params=MODES)

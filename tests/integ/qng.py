@@ -44,6 +44,24 @@ def test_id():
     return "qngtid-" + uuid.uuid4().hex[:16]
 
 
+def started(inst, before=None, after=None, start=True, env=None):
+    """inst initialised, before(inst) run, started (start=True, with env),
+    after(inst) run; torn down at once if any of that fails.  For fixtures:
+    `i = qng.started(...)`, `yield i`, `i.teardown()`."""
+    try:
+        inst.init()
+        if before:
+            before(inst)
+        if start:
+            inst.start(env=env)
+        if after:
+            after(inst)
+    except BaseException:
+        inst.teardown()
+        raise
+    return inst
+
+
 def wait_until(pred, timeout, interval=0.1, what="condition"):
     deadline = time.monotonic() + timeout
     while True:

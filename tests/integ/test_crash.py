@@ -41,14 +41,9 @@ LOCAL_POINTS = ["local-after-tmp-write", "local-before-link-new", "local-after-l
 
 @pytest.fixture(scope="module", params=MODES)
 def cinst(request, session):
-    i = qng.Instance(session, request.param, crash=True)
-    try:
-        i.init()
-        i.write_file("domains/%s/.qmail-fail" % DOMAIN, "|echo crash-test failure; exit 100\n")
-        i.start()
-    except BaseException:
-        i.teardown()
-        raise
+    i = qng.started(qng.Instance(session, request.param, crash=True),
+                    before=lambda i: i.write_file("domains/%s/.qmail-fail" % DOMAIN,
+                                                  "|echo crash-test failure; exit 100\n"))
     yield i
     i.teardown()
 

@@ -41,14 +41,9 @@ SENDER = "faults@remote.example"
 
 @pytest.fixture(scope="module", params=MODES)
 def finst(request, session):
-    i = qng.Instance(session, request.param)
-    try:
-        i.init()
-        i.write_file("domains/%s/.qmail-fail" % DOMAIN, "|echo fault-test failure; exit 100\n")
-        i.start()
-    except BaseException:
-        i.teardown()
-        raise
+    i = qng.started(qng.Instance(session, request.param),
+                    before=lambda i: i.write_file("domains/%s/.qmail-fail" % DOMAIN,
+                                                  "|echo fault-test failure; exit 100\n"))
     yield i
     i.teardown()
 

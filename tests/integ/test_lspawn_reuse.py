@@ -35,19 +35,14 @@ SLOW = ("|if [ ! -e slow.retry ]; then echo \"$PPID $$\" > slow.pid.tmp;"
 @pytest.fixture(scope="module", params=MODES)
 def rinst(request, session):
     """One local delivery at a time, so that one owner has one worker."""
-    i = qng.Instance(session, request.param)
-    try:
-        i.init()
+    def prepare(i):
         i.write_control("concurrencylocal", "1")
         for name in ("probe", "probe2"):
             i.write_file("domains/%s/.qmail-%s" % (DOMAIN, name), PROBE % name)
         i.write_file("domains/%s/.qmail-fwdprobe" % DOMAIN, "&probe2@%s\n" % DOMAIN)
         i.write_file("domains/%s/.qmail-slow" % DOMAIN, SLOW)
         i.write_file("alias/.qmail-aprobe", PROBE % "aprobe")
-        i.start()
-    except BaseException:
-        i.teardown()
-        raise
+    i = qng.started(qng.Instance(session, request.param), before=prepare)
     yield i
     i.teardown()
 

@@ -161,3 +161,31 @@ def test_implicit_tls_without_certificate_closes(tinst):
         assert "tls proxy" not in lst.text()
     finally:
         lst.stop()
+
+
+@pytest.mark.parametrize("mode", ["-hS", "-hZ"])
+def test_reverse_lookup_path_uses_the_pool(tinst, mode):
+    """-h (a child of the listener does the reverse lookup and execs the
+    program): TLS is set up by the loop and served by pooled proxies too."""
+    lst = TLSListener(tinst, mode)
+    try:
+        tids = [qng.test_id() for _ in range(2)]
+        for tid in tids:
+            if mode == "-hZ":
+                c = smtplib.SMTP_SSL("127.0.0.1", lst.port, timeout=20, context=client_ctx())
+            else:
+                c = smtplib.SMTP("127.0.0.1", lst.port, timeout=20)
+                c.ehlo("client.test")
+                c.starttls(context=client_ctx())
+            with c:
+                c.ehlo("client.test")
+                c.sendmail(qng.ALICE, [qng.ALICE], "Subject: %s\r\n\r\nh\r\n" % tid)
+            time.sleep(0.5)
+        for tid in tids:
+            data = qng.wait_for_mail(tinst.maildir(), tid)[0][1]
+            assert b"with ESMTPS" in data
+        pids = wait_sessions(lst, 2)
+        assert len(set(pids)) == 1, "each session had a new proxy: %s" % pids
+        assert re.search(r"tcpserver: tls proxy %d for \d+" % pids[0], lst.text())
+    finally:
+        lst.stop()

@@ -55,14 +55,7 @@ def _accepts(port):
 
 @pytest.fixture(scope="module", params=MODES)
 def tinst(request, session):
-    i = TLSInstance(session, request.param)
-    try:
-        i.init()
-        i.start()
-        i.wait_all()
-    except BaseException:
-        i.teardown()
-        raise
+    i = qng.started(TLSInstance(session, request.param), after=lambda i: i.wait_all())
     yield i
     i.teardown()
 

@@ -112,13 +112,7 @@ def tls_session(port):
 
 def user_instance(session):
     """A started user-mode instance for a module fixture; torn down after."""
-    i = qng.Instance(session, "user")
-    try:
-        i.init()
-        i.start()
-    except BaseException:
-        i.teardown()
-        raise
+    i = qng.started(qng.Instance(session, "user"))
     yield i
     i.teardown()
 

@@ -70,8 +70,9 @@ int listen_bind(const char *host, const char *port, int fds[LISTEN_FDS_MAX],
 void listen_endpoint(const struct sockaddr_storage *ss, struct endpoint *out);
 void listen_describe(int fd, char *buf, size_t len);
 
-/* listen_child.c: never returns. */
-void listen_child_run(const struct listen_opts *o, int sock,
+/* listen_child.c: never returns.  ctl: the TLS control channel (or -1),
+ * put on TLSCTL_FD with tls's assignments (TLSCTLFD, TLSMODE). */
+void listen_child_run(const struct listen_opts *o, int sock, int ctl, const struct strlist *tls,
                       const struct endpoint *local, const struct endpoint *remote)
 	__attribute__((noreturn));
 int listen_drop_privileges(uid_t uid, gid_t gid);
@@ -101,10 +102,8 @@ int listen_zygote_fd(void);
 void listen_zygote_read(void (*on_end)(void *arg, pid_t pid, int status), void *arg);
 bool listen_zygote_reaped(pid_t pid);
 
-/* listen_tls.c: load (again) the contexts; fork the proxy, which never
- * returns; in the program's child *sock may change (implicit TLS). */
+/* listen_tls.c: load (again) the contexts. */
 void listen_tls_load(const struct listen_opts *o);
-void listen_tls_fork(const struct listen_opts *o, int *sock, const char *ip);
 /* STARTTLS on the fast path: whether a control channel is offered (a
  * STARTTLS service with certificates loaded); and the loop's side of one
  * channel when it is readable: the proxy that took "S" (its pid; the
@@ -146,7 +145,6 @@ void listen_tlspool_events(const struct pollfd *pfd, size_t n);
 int listen_tlspool_expire(void);
 bool listen_tlspool_reaped(pid_t pid, int status);
 void listen_tlspool_reloaded(void);
-size_t listen_tlspool_size(void);
 
 /* listen_proxy.c: relays until either side ends; -1 after a TLS error. */
 struct tls_conn;

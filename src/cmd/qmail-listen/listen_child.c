@@ -3,8 +3,10 @@
 #include "exitcode.h"
 #include "fdio.h"
 #include "tcprules.h"
+#include "tlsctl.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <netdb.h>
 #include <signal.h>
@@ -76,6 +78,21 @@ static void set_tcp_env(const struct listen_opts *o, int sock, const struct endp
 		set_remote_host(sock, host, hostlen);
 }
 
+/* NAME=VALUE sets, NAME alone unsets. */
+static void apply_assignments(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char *eq = strchr(v[i], '=');
+		if (!eq) {
+			unsetenv(v[i]);
+			continue;
+		}
+		*eq = '\0';
+		set_env(v[i], eq + 1);
+		*eq = '=';
+	}
+}
+
 /* Applies the rules file: deny or an unreadable file ends the child. */
 static void apply_rules(const struct listen_opts *o, const struct endpoint *remote,
                         const char *host)
@@ -94,16 +111,30 @@ static void apply_rules(const struct listen_opts *o, const struct endpoint *remo
 		child_log("deny", remote, NULL);
 		_exit(EXIT_OK_CODE);
 	}
-	for (size_t i = 0; i < r.env.n; i++) {
-		char *eq = strchr(r.env.v[i], '=');
-		if (!eq) {
-			unsetenv(r.env.v[i]);
-			continue;
-		}
-		*eq = '\0';
-		set_env(r.env.v[i], eq + 1);
-	}
+	apply_assignments(r.env.v, r.env.n);
 	tcprules_result_free(&r);
+}
+
+/* The TLS control channel (the loop made it: listen_loop.c) on TLSCTL_FD,
+ * out of the socket's way; its variables after the rules' (which cannot
+ * set them). */
+static void setup_tls(int *sock, int ctl, const struct strlist *tls)
+{
+	unsetenv("TLSCTLFD");
+	unsetenv("TLSMODE");
+	if (ctl < 0)
+		return;
+	if (*sock == TLSCTL_FD) {
+		int n = fcntl(*sock, F_DUPFD_CLOEXEC, TLSCTL_FD + 1);
+		if (n < 0 || close(*sock) < 0)
+			ctl = -1;
+		*sock = n;
+	}
+	if (ctl < 0 || fd_move(TLSCTL_FD, ctl) < 0 || fd_set_cloexec(TLSCTL_FD, 0) < 0) {
+		fprintf(stderr, "qmail-listen: fatal: unable to set up the TLS control channel\n");
+		_exit(EXIT_TEMP);
+	}
+	apply_assignments(tls->v, tls->n);
 }
 
 int listen_drop_privileges(uid_t uid, gid_t gid)
@@ -134,14 +165,14 @@ void listen_reset_signals(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-void listen_child_run(const struct listen_opts *o, int sock, const struct endpoint *local,
-                      const struct endpoint *remote)
+void listen_child_run(const struct listen_opts *o, int sock, int ctl, const struct strlist *tls,
+                      const struct endpoint *local, const struct endpoint *remote)
 {
 	char host[NI_MAXHOST];
 	listen_reset_signals();
 	set_tcp_env(o, sock, local, remote, host, sizeof host);
 	apply_rules(o, remote, host);
-	listen_tls_fork(o, &sock, remote->ip);
+	setup_tls(&sock, ctl, tls);
 	if (o->has_uid || o->has_gid) {
 		uid_t uid = o->has_uid ? o->uid : getuid();
 		gid_t gid = o->has_gid ? o->gid : getgid();

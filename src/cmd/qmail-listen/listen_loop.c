@@ -183,26 +183,38 @@ static void spawn_connection(struct loop *l, int sock, const struct endpoint *lo
 	log_started(l, pid, proxy, local, remote);
 }
 
-/* The general path (-h): a child of this process sets up
- * the environment and, on a TLS service, forks the TLS proxy beside the
- * program (listen_child.c, listen_tls.c). */
+/* The general path (-h, whose reverse lookup may block): a child of this
+ * process sets up the environment and execs the program (listen_child.c);
+ * TLS is set up here first, as on the fast path. */
 static void fork_connection(struct loop *l, int sock, const struct endpoint *local,
                             const struct endpoint *remote)
 {
-	pid_t pid = fork();
-	if (pid < 0) {
-		fprintf(stderr, "tcpserver: warning: unable to fork: %s\n", strerror(errno));
-		close(sock);
-		return;
+	struct strlist tls = {0};
+	int ctl[2] = {-1, -1};
+	pid_t proxy = 0, pid = -1;
+	if (connection_tls(l, &sock, ctl, remote->ip, &tls, &proxy) > 0) {
+		pid = fork();
+		if (pid < 0)
+			fprintf(stderr, "tcpserver: warning: unable to fork: %s\n", strerror(errno));
 	}
 	if (pid == 0) {
-		int keep = sock; /* the loop's descriptors go */
-		fd_close_except(&keep, 1);
-		listen_child_run(l->o, sock, local, remote);
+		int keep[2] = {sock, ctl[1]}; /* the loop's descriptors go */
+		fd_close_except(keep, 2);
+		listen_child_run(l->o, sock, ctl[1], &tls, local, remote);
 	}
+	strlist_free(&tls);
 	close(sock);
-	add_child(l, pid, remote->ip, -1, false);
+	if (ctl[1] >= 0)
+		close(ctl[1]);
+	if (pid < 0) {
+		if (ctl[0] >= 0)
+			close(ctl[0]);
+		return;
+	}
+	add_child(l, pid, remote->ip, ctl[0], false);
 	fprintf(stderr, "tcpserver: pid %ld from %s\n", (long)pid, remote->ip);
+	if (proxy > 0)
+		fprintf(stderr, "tcpserver: tls proxy %ld for %ld\n", (long)proxy, (long)pid);
 	log_status(l);
 }
 

@@ -5,15 +5,14 @@
  * The listener builds the contexts once (listen_tls_load: at start and on
  * SIGHUP; a failed reload keeps the old contexts).  A proxy drops to the
  * proxy uid and makes itself non-dumpable before it touches a client
- * byte.  STARTTLS (the fast path): the program keeps the client socket
- * until it asks for TLS and hands the socket over on its control channel;
- * the loop passes the request to a reused proxy (listen_tlspool.c).  So a
- * plaintext session costs no proxy and no copying.  Implicit TLS (the
- * general path): per connection the child forks once more; the new child
- * runs the program with the control channel on fd TLSCTL_FD, the forking
- * process becomes the proxy, starts the handshake at once and the program
- * only ever sees the plaintext end of a socketpair.  The program is
- * exec'd, so no byte of the contexts (private keys) survives in it.
+ * byte; proxies are reused (listen_tlspool.c).  STARTTLS: the program
+ * keeps the client socket until it asks for TLS and hands the socket over
+ * on its control channel; the loop passes the request to a proxy.  So a
+ * plaintext session costs no proxy and no copying.  Implicit TLS: the loop
+ * hands the client socket to a proxy at once, which starts the handshake;
+ * the program only ever sees the plaintext end of a socketpair.  The
+ * program is exec'd (or forked from a zygote that never loaded them), so
+ * no byte of the contexts (private keys) is in it.
  */
 #include "listen.h"
 
@@ -24,7 +23,6 @@
 #include "tlsctl.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -33,7 +31,6 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #define HANDSHAKE_TIMEOUT_MS 60000
@@ -117,102 +114,6 @@ int listen_tls_serve(int ctl, int sock, int plain, const char *ip)
 	close(plain);
 	close(sock);
 	return rc;
-}
-
-/* STARTTLS: waits for "S" with the socket, serving "A" meanwhile. */
-static int serve_waiting(int ctl, const char *ip)
-{
-	char msg[TLSCTL_MSG_MAX];
-	for (;;) {
-		int fds[2];
-		size_t n_fds;
-		ssize_t n = fdpass_recv(ctl, msg, sizeof msg, fds, 2, &n_fds, -1);
-		if (n <= 0)
-			return 0; /* smtpd ended without TLS */
-		if (n == 1 && msg[0] == 'S' && n_fds == 2)
-			return listen_tls_serve(ctl, fds[0], fds[1], ip);
-		for (size_t i = 0; i < n_fds; i++)
-			close(fds[i]);
-		/* D-10: no password checks before TLS. */
-		(void)tlsctl_send(ctl, "A2", 2, NULL, 0);
-	}
-}
-
-static void run_proxy(const struct listen_opts *o, pid_t kid, int ctl, int sock, int plain,
-                      const char *ip)
-{
-	listen_tls_become_proxy(o);
-	if (o->tls_mode == LISTEN_TLS_IMPLICIT)
-		(void)listen_tls_serve(ctl, sock, plain, ip);
-	else
-		(void)serve_waiting(ctl, ip);
-	close(ctl);
-	tls_server_free(server);
-	int st;
-	while (waitpid(kid, &st, 0) < 0 && errno == EINTR)
-		;
-	_exit(WIFEXITED(st) ? WEXITSTATUS(st) : EXIT_TEMP);
-}
-
-/* In the program's child: the control channel goes to TLSCTL_FD. */
-static void setup_program(const struct listen_opts *o, int ctl, int *sock, int plain)
-{
-	if (o->tls_mode == LISTEN_TLS_IMPLICIT) {
-		close(*sock);
-		*sock = plain;
-	}
-	if (*sock == TLSCTL_FD) {
-		int n = fcntl(*sock, F_DUPFD_CLOEXEC, TLSCTL_FD + 1);
-		if (n < 0)
-			die("fcntl");
-		close(*sock);
-		*sock = n;
-	}
-	if (fd_move(TLSCTL_FD, ctl) < 0 || fd_set_cloexec(TLSCTL_FD, 0) < 0)
-		die("unable to set up the TLS control channel");
-	tls_server_free(server);
-	server = NULL;
-	if (setenv("TLSCTLFD", "5", 1) < 0 ||
-	    setenv("TLSMODE", o->tls_mode == LISTEN_TLS_IMPLICIT ? "implicit" : "starttls", 1) < 0)
-		die("setenv");
-}
-
-void listen_tls_fork(const struct listen_opts *o, int *sock, const char *ip)
-{
-	unsetenv("TLSCTLFD");
-	unsetenv("TLSMODE");
-	if (o->tls_mode == LISTEN_TLS_NONE)
-		return;
-	if (!server) {
-		if (o->tls_mode == LISTEN_TLS_IMPLICIT) {
-			fprintf(stderr, "tcpserver: notls %ld %s\n", (long)getpid(), ip);
-			_exit(EXIT_TEMP); /* no certificate: nothing to speak */
-		}
-		return; /* STARTTLS is simply not offered */
-	}
-	int ctl[2], plain[2] = {-1, -1};
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0 ||
-	    (o->tls_mode == LISTEN_TLS_IMPLICIT &&
-	     socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, plain) < 0))
-		die("socketpair");
-	pid_t pid = fork();
-	if (pid < 0)
-		die("fork");
-	if (pid == 0) {
-		close(ctl[0]);
-		if (plain[0] >= 0)
-			close(plain[0]);
-		setup_program(o, ctl[1], sock, plain[1]);
-		return;
-	}
-	close(ctl[1]);
-	if (plain[1] >= 0)
-		close(plain[1]);
-	if (o->tls_mode == LISTEN_TLS_STARTTLS) {
-		close(*sock);
-		*sock = -1;
-	}
-	run_proxy(o, pid, ctl[0], *sock, plain[0], ip);
 }
 
 pid_t listen_tls_implicit(const struct listen_opts *o, int *sock, int *ctl, const char *ip,

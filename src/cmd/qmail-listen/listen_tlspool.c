@@ -35,10 +35,17 @@
 #define TLSPOOL_USES 100
 #define TLSPOOL_IDLE_MS 30000
 
+enum proxy_state {
+	P_FREE,     /* an empty slot */
+	P_BUSY,     /* serving a session */
+	P_IDLE,     /* waiting for a job on its channel */
+	P_RETIRING, /* channel closed: it exits, the loop reaps it */
+};
+
 struct proxy {
-	pid_t pid;             /* 0: free slot */
-	int chan;              /* the loop's end */
-	bool busy;
+	enum proxy_state state;
+	pid_t pid;
+	int chan;              /* the loop's end; -1 once retiring */
 	unsigned uses;
 	unsigned gen;          /* the contexts it was forked with */
 	long long idle_since;  /* bio_now_ms() */
@@ -48,17 +55,29 @@ static struct proxy *pool;
 static size_t pool_n;
 static unsigned cur_gen;
 
+/* Closing its channel tells a proxy to exit once its session (if any) is over. */
+static void retire(struct proxy *p)
+{
+	close(p->chan);
+	p->chan = -1;
+	p->state = P_RETIRING;
+}
+
+static size_t count(enum proxy_state st)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < pool_n; i++)
+		n += pool[i].state == st;
+	return n;
+}
+
 void listen_tlspool_reloaded(void)
 {
 	cur_gen++;
-	for (size_t i = 0; i < pool_n; i++) {
-		if (pool[i].pid > 0 && !pool[i].busy && pool[i].chan >= 0) {
-			close(pool[i].chan); /* idle: it exits; reaped later */
-			pool[i].chan = -1;
-		}
-	}
+	for (size_t i = 0; i < pool_n; i++)
+		if (pool[i].state == P_IDLE)
+			retire(&pool[i]); /* busy ones retire after their session */
 }
-
 /* The proxy's life: the first session, then one job after another. */
 static void proxy_main(const struct listen_opts *o, int chan, int ctl, const int fds[2],
                        const char *ip)
@@ -89,14 +108,12 @@ static void proxy_main(const struct listen_opts *o, int chan, int ctl, const int
 	_exit(0);
 }
 
-static struct proxy *free_slot(void)
+static struct proxy *slot(enum proxy_state st)
 {
 	for (size_t i = 0; i < pool_n; i++)
-		if (pool[i].pid == 0)
+		if (pool[i].state == st)
 			return &pool[i];
-	pool = xreallocarray(pool, pool_n + 1, sizeof *pool);
-	pool[pool_n] = (struct proxy){0, -1, false, 0, 0, 0};
-	return &pool[pool_n++];
+	return NULL;
 }
 
 static pid_t start_proxy(const struct listen_opts *o, int ctl, const int fds[2],
@@ -118,44 +135,31 @@ static pid_t start_proxy(const struct listen_opts *o, int ctl, const int fds[2],
 		close(ch[0]);
 		return -1;
 	}
-	struct proxy *p = free_slot();
-	*p = (struct proxy){pid, ch[0], true, 1, cur_gen, 0};
+	struct proxy *p = slot(P_FREE);
+	if (!p) {
+		pool = xreallocarray(pool, pool_n + 1, sizeof *pool);
+		p = &pool[pool_n++];
+	}
+	*p = (struct proxy){P_BUSY, pid, ch[0], 1, cur_gen, 0};
 	return pid;
-}
-
-static struct proxy *idle_proxy(void)
-{
-	for (size_t i = 0; i < pool_n; i++)
-		if (pool[i].pid > 0 && !pool[i].busy && pool[i].chan >= 0)
-			return &pool[i];
-	return NULL;
 }
 
 pid_t listen_tlspool_run(const struct listen_opts *o, int ctl, const int fds[2],
                          const char *ip)
 {
 	struct proxy *p;
-	while ((p = idle_proxy()) != NULL) {
+	while ((p = slot(P_IDLE)) != NULL) {
 		char msg[80];
 		int n = snprintf(msg, sizeof msg, "J%s", ip);
 		int job[3] = {ctl, fds[0], fds[1]};
 		if (fdpass_send(p->chan, msg, (size_t)n, job, 3) == 0) {
-			p->busy = true;
+			p->state = P_BUSY;
 			p->uses++;
 			return p->pid;
 		}
-		close(p->chan); /* a dying proxy: the next one, or a new one */
-		p->chan = -1;
+		retire(p); /* a dying proxy: the next one, or a new one */
 	}
 	return start_proxy(o, ctl, fds, ip);
-}
-
-static size_t n_idle(void)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < pool_n; i++)
-		n += pool[i].pid > 0 && !pool[i].busy && pool[i].chan >= 0;
-	return n;
 }
 
 /* Its channel is readable: "R" (ready), or the proxy ended. */
@@ -166,21 +170,19 @@ static void on_chan(struct proxy *p)
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n == 1 && c == 'R' && p->uses < TLSPOOL_USES && p->gen == cur_gen &&
-	    n_idle() < TLSPOOL_IDLE_MAX) {
-		p->busy = false;
+	    count(P_IDLE) < TLSPOOL_IDLE_MAX) {
+		p->state = P_IDLE;
 		p->idle_since = bio_now_ms();
 		return;
 	}
-	close(p->chan); /* retired: it sees the end of file and exits */
-	p->chan = -1;
-	p->busy = false;
+	retire(p); /* or it ended: either way it is reaped later */
 }
 
 size_t listen_tlspool_fill(struct pollfd *pfd, size_t max)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < pool_n && n < max; i++)
-		if (pool[i].pid > 0 && pool[i].chan >= 0)
+		if (pool[i].state == P_BUSY || pool[i].state == P_IDLE)
 			pfd[n++] = (struct pollfd){ .fd = pool[i].chan, .events = POLLIN };
 	return n;
 }
@@ -191,7 +193,7 @@ void listen_tlspool_events(const struct pollfd *pfd, size_t n)
 		if (!pfd[k].revents)
 			continue;
 		for (size_t i = 0; i < pool_n; i++)
-			if (pool[i].pid > 0 && pool[i].chan == pfd[k].fd)
+			if (pool[i].chan == pfd[k].fd)
 				on_chan(&pool[i]);
 	}
 }
@@ -201,15 +203,13 @@ int listen_tlspool_expire(void)
 	long long now = bio_now_ms(), next = -1;
 	for (size_t i = 0; i < pool_n; i++) {
 		struct proxy *p = &pool[i];
-		if (p->pid <= 0 || p->busy || p->chan < 0)
+		if (p->state != P_IDLE)
 			continue;
 		long long left = p->idle_since + TLSPOOL_IDLE_MS - now;
-		if (left <= 0) {
-			close(p->chan);
-			p->chan = -1;
-		} else if (next < 0 || left < next) {
+		if (left <= 0)
+			retire(p);
+		else if (next < 0 || left < next)
 			next = left;
-		}
 	}
 	return next < 0 ? -1 : (int)next;
 }
@@ -217,21 +217,13 @@ int listen_tlspool_expire(void)
 bool listen_tlspool_reaped(pid_t pid, int status)
 {
 	for (size_t i = 0; i < pool_n; i++) {
-		if (pool[i].pid != pid)
+		if (pool[i].state == P_FREE || pool[i].pid != pid)
 			continue;
 		if (pool[i].chan >= 0)
 			close(pool[i].chan);
-		pool[i] = (struct proxy){0, -1, false, 0, 0, 0};
+		pool[i] = (struct proxy){P_FREE, 0, -1, 0, 0, 0};
 		fprintf(stderr, "tcpserver: tls proxy %ld ended status %d\n", (long)pid, status);
 		return true;
 	}
 	return false;
-}
-
-size_t listen_tlspool_size(void)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < pool_n; i++)
-		n += pool[i].pid > 0 && pool[i].chan >= 0;
-	return n;
 }
