@@ -54,11 +54,22 @@ CONFIGS = [
 
 # ---- the DNS server ------------------------------------------------------
 
+NEGATIVE_TTL = 300   # the SOA's TTL and minimum: how long an NXDOMAIN may be kept
+
+
 def _serve_dns(port, ready):
-    from dnslib import QTYPE, RCODE, RR, TXT
+    """Answers as a real zone does: the sender domain's TXT record, and
+    NXDOMAIN with the zone's SOA in the authority section (rbldnsd answers
+    a DNSBL miss so; resolvers keep it for the SOA's negative TTL)."""
+    from dnslib import QTYPE, RCODE, RR, SOA, TXT
     from dnslib.server import BaseResolver, DNSLogger, DNSServer
 
     records = {SENDER_DOMAIN: "v=spf1 ip4:127.0.0.0/8 -all"}
+
+    def zone_of(name):
+        if name == DNSBL_ZONE or name.endswith("." + DNSBL_ZONE):
+            return DNSBL_ZONE
+        return ".".join(name.split(".")[-2:])
 
     class Resolver(BaseResolver):
         def resolve(self, request, handler):
@@ -68,6 +79,10 @@ def _serve_dns(port, ready):
                 reply.add_answer(RR(name + ".", QTYPE.TXT, rdata=TXT(records[name]), ttl=60))
             elif name not in records:
                 reply.header.rcode = RCODE.NXDOMAIN
+                zone = zone_of(name)
+                soa = SOA("ns." + zone + ".", "hostmaster." + zone + ".",
+                          (1, 3600, 600, 86400, NEGATIVE_TTL))
+                reply.add_auth(RR(zone + ".", QTYPE.SOA, rdata=soa, ttl=NEGATIVE_TTL))
             return reply
 
     server = DNSServer(Resolver(), port=port, address="127.0.0.1",

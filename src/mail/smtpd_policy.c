@@ -190,6 +190,8 @@ bool smtpd_policy_is_exempt(const struct smtpd_session *s)
  */
 static struct spf_dns *prepared;
 static struct strlist prepared_for;
+/* The shared DNS cache made in the zygote; inherited by its sessions. */
+static struct dnscache *shared_cache;
 
 static bool same_servers(const struct strlist *a, const struct strlist *b)
 {
@@ -211,6 +213,8 @@ static void drop_prepared(void)
 void smtpd_policy_prepare_dns(const struct smtpd_policy *p)
 {
 	bool wanted = p->spf_level > 0 || p->dnsbl.n > 0;
+	dnscache_destroy(shared_cache); /* servers or zone data may have changed */
+	shared_cache = wanted ? dnscache_create(DNSCACHE_SLOTS) : NULL;
 	if (prepared && (!wanted || !same_servers(&prepared_for, &p->dnsservers)))
 		drop_prepared();
 	if (!wanted || prepared)
@@ -224,7 +228,7 @@ void smtpd_policy_prepare_dns(const struct smtpd_policy *p)
 		strlist_add(&prepared_for, p->dnsservers.v[i], strlen(p->dnsservers.v[i]));
 }
 
-struct spf_dns *smtpd_policy_dns(struct smtpd_policy *p)
+const struct spf_dns *smtpd_policy_dns(struct smtpd_policy *p)
 {
 	if (!p->dns && prepared && same_servers(&prepared_for, &p->dnsservers)) {
 		p->dns = prepared; /* this process's copy: it is the session's now */
@@ -240,7 +244,12 @@ struct spf_dns *smtpd_policy_dns(struct smtpd_policy *p)
 		}
 		sbuf_free(&err);
 	}
-	return p->dns;
+	if (p->dns && shared_cache && !p->has_cache) {
+		const struct dnscache_source src = {spf_dns_lookup_ttl, p->dns};
+		dnscache_dns_init(&p->cached, shared_cache, &src);
+		p->has_cache = true;
+	}
+	return p->has_cache ? &p->cached.ops : p->dns;
 }
 
 /* $RBLSMTPD as rblsmtpd reads it: 1 decided (reply set or not), 0 not set. */
@@ -265,12 +274,13 @@ static enum smtpd_verdict hook_connect(struct smtpd_session *s, const char *arg,
 	const char *ip = sbuf_cstr(&s->cfg->remote_ip);
 	(void)arg;
 	(void)reply;
+	const struct spf_dns *dns;
 	if (s->cfg->is_relayclient || rblsmtpd_env(p) || p->dnsbl.n == 0 || *ip == '\0' ||
-	    dnsbl_ip_listed(&p->dnsblallow, ip) || !smtpd_policy_dns(p))
+	    dnsbl_ip_listed(&p->dnsblallow, ip) || !(dns = smtpd_policy_dns(p)))
 		return SMTPD_ACCEPT;
 	struct sbuf zone = SBUF_INIT, text = SBUF_INIT;
 	unsigned n_temp;
-	enum dnsbl_status st = dnsbl_check(p->dns, &p->dnsbl, ip, &zone, &text, &n_temp);
+	enum dnsbl_status st = dnsbl_check(dns, &p->dnsbl, ip, &zone, &text, &n_temp);
 	if (st == DNSBL_LISTED)
 		sbuf_printf(&p->dnsbl_reply, "554 5.7.1 %s", text.s);
 	log_kv(LOG_LEVEL_INFO, "dnsbl", "session", s->id, "ip", ip, "result",
@@ -323,11 +333,12 @@ static const char *check_spf(struct smtpd_session *s, const char *sender)
 	struct smtpd_policy *p = s->policy;
 	struct spf_request req = {.sender = sender, .helo = sbuf_cstr(&s->helo),
 	                          .receiver = sbuf_cstr(&s->cfg->me), .now = (uint64_t)time(NULL)};
+	const struct spf_dns *dns;
 	if (!spf_parse_ip(sbuf_cstr(&s->cfg->remote_ip), &req.family, req.ip) ||
-	    !smtpd_policy_dns(p))
+	    !(dns = smtpd_policy_dns(p)))
 		return NULL;
 	struct spf_answer a;
-	spf_check(p->dns, &req, &a);
+	spf_check(dns, &req, &a);
 	p->spf = a.result;
 	p->has_spf = true;
 	spf_received_spf(&req, &a, sbuf_cstr(&s->cfg->me), &s->add_headers);

@@ -44,6 +44,7 @@
 #include <stdint.h>
 
 #include "control.h"
+#include "dnscache.h"
 #include "ratelimit.h"
 #include "sbuf.h"
 #include "smtpd_session.h"
@@ -61,8 +62,10 @@ struct smtpd_policy {
 	char *greylist_dir;
 	const char *rcptcheck;   /* NULL: off */
 	uint64_t tarpit_count, tarpit_delay;
-	struct spf_dns *dns;     /* opened on first use */
+	struct spf_dns *dns;     /* the resolver, opened on first use */
 	bool has_dns_failed;
+	struct dnscache_dns cached; /* in front of dns, when the zygote made a cache */
+	bool has_cache;
 	struct spp_config spp;
 	struct ratelimit_rules ratelimit_ip, ratelimit_auth;
 	char *ratelimit_dir;
@@ -88,11 +91,16 @@ const char *smtpd_policy_spf_reply(unsigned level, enum spf_result r);
 
 /* Used by the hooks (smtpd_policy_rcpt.c). */
 bool smtpd_policy_is_exempt(const struct smtpd_session *s);
-struct spf_dns *smtpd_policy_dns(struct smtpd_policy *p);
+/* The DNS for SPF and DNSBL lookups (the shared cache in front of the
+ * resolver, when there is one), or NULL when no resolver could be made. */
+const struct spf_dns *smtpd_policy_dns(struct smtpd_policy *p);
 /* In qmail-smtpd's zygote, after each configuration load: a resolver for
  * p's dnsservers made ready once (spf_dns_warm) when SPF or a DNSBL is on,
  * taken over by the first smtpd_policy_dns of a session with the same
- * servers; dropped when neither is on any more. */
+ * servers; dropped when neither is on any more.  Also a fresh shared DNS
+ * cache (dnscache.h) when SPF or a DNSBL is on; the previous one is
+ * unmapped (running sessions keep theirs).  Sessions of a qmail-smtpd
+ * started without a zygote have no cache. */
 void smtpd_policy_prepare_dns(const struct smtpd_policy *p);
 /* qmail-spp hooks (smtpd_spp.c). */
 enum smtpd_verdict smtpd_spp_connect(struct smtpd_session *s, const char *a, struct sbuf *r);

@@ -112,6 +112,12 @@ void spf_received_spf(const struct spf_request *req, const struct spf_answer *a,
 /* The unbound-backed resolver (spf_dns.c); NULL on failure. */
 struct spf_dns *spf_dns_open(const struct strlist *servers, struct sbuf *err);
 void spf_dns_close(struct spf_dns *d);
+/* As resolver->lookup for a resolver from spf_dns_open, and *ttl gets the
+ * answer's TTL in seconds: its records' for data, the SOA's negative TTL
+ * for NXDOMAIN or no data, 0 when there is none (no SOA) or on
+ * SPF_DNS_TEMP (a dnscache_source, dnscache.h). */
+enum spf_dns_status spf_dns_lookup_ttl(void *resolver, const char *name, enum spf_rr type,
+                                       struct strlist *out, uint32_t *ttl);
 /* Resolves "localhost." (answered by unbound's built-in local zone, never
  * sent to a server), which makes libunbound finish setting the context up:
  * modules, caches, configuration.  0 when answered.  qmail-smtpd's zygote

@@ -62,15 +62,31 @@ static void add_rdata(enum spf_rr type, const unsigned char *p, size_t n, struct
 	}
 }
 
-static enum spf_dns_status ub_lookup(void *ctx, const char *name, enum spf_rr type,
-                                     struct strlist *out)
+/* How long the answer may be kept: for data, its records' TTL.  Without
+ * data, libunbound gives the negative TTL from the SOA in the authority
+ * section (the smaller of the SOA's TTL and its minimum field), but with
+ * an empty authority section a made-up value (32768 with libunbound
+ * 1.17): then 0, not to be kept.  The authority count is in the reply's
+ * header (RFC 1035 4.1.1, bytes 8-9). */
+static uint32_t answer_ttl(const struct ub_result *r)
+{
+	const unsigned char *p = r->answer_packet;
+	if (r->ttl <= 0)
+		return 0;
+	if (!r->havedata && (!p || r->answer_len < 12 || (p[8] == 0 && p[9] == 0)))
+		return 0;
+	return (uint32_t)r->ttl;
+}
+
+static enum spf_dns_status resolve(struct spf_dns_ub *d, const char *name, enum spf_rr type,
+                                   struct strlist *out, uint32_t *ttl)
 {
 	static const int rrtype[] = {[SPF_RR_A] = RR_A, [SPF_RR_AAAA] = RR_AAAA,
 	                             [SPF_RR_MX] = RR_MX, [SPF_RR_TXT] = RR_TXT,
 	                             [SPF_RR_PTR] = RR_PTR};
-	struct spf_dns_ub *d = ctx;
 	struct ub_result *r = NULL;
 	strlist_free(out);
+	*ttl = 0;
 	if (ubdl.resolve(d->ub, name, rrtype[type], CLASS_IN, &r) != 0 || !r)
 		return SPF_DNS_TEMP;
 	enum spf_dns_status st = SPF_DNS_OK;
@@ -81,8 +97,24 @@ static enum spf_dns_status ub_lookup(void *ctx, const char *name, enum spf_rr ty
 	for (int i = 0; st == SPF_DNS_OK && r->havedata && r->data[i] && out->n < DNS_RECORDS_MAX;
 	     i++)
 		add_rdata(type, (const unsigned char *)r->data[i], (size_t)r->len[i], out);
+	if (st != SPF_DNS_TEMP)
+		*ttl = answer_ttl(r);
 	ubdl.resolve_free(r);
 	return st;
+}
+
+static enum spf_dns_status ub_lookup(void *ctx, const char *name, enum spf_rr type,
+                                     struct strlist *out)
+{
+	uint32_t ttl;
+	return resolve(ctx, name, type, out, &ttl);
+}
+
+enum spf_dns_status spf_dns_lookup_ttl(void *resolver, const char *name, enum spf_rr type,
+                                       struct strlist *out, uint32_t *ttl)
+{
+	struct spf_dns *d = resolver;
+	return resolve(d->ctx, name, type, out, ttl);
 }
 
 struct spf_dns *spf_dns_open(const struct strlist *servers, struct sbuf *err)

@@ -1,10 +1,13 @@
 """A loopback DNS server (python3-dnslib) for the anti-abuse tests: A, AAAA,
-MX and TXT records, names that answer SERVFAIL, NXDOMAIN for the rest."""
+MX and TXT records, names that answer SERVFAIL, NXDOMAIN for the rest.
+Records have TTL 1 unless set_ttl gave their name another; NXDOMAIN has no
+SOA unless nxdomain_soa named a zone (then names under it get the zone's
+SOA in the authority section, its TTL and minimum the negative TTL)."""
 
 import socket
 
 import pytest
-from dnslib import AAAA, MX, QTYPE, RCODE, RR, TXT, A
+from dnslib import AAAA, MX, QTYPE, RCODE, RR, SOA, TXT, A
 from dnslib.server import BaseResolver, DNSLogger, DNSServer
 
 import qng
@@ -14,6 +17,8 @@ class Resolver(BaseResolver):
     def __init__(self):
         self.zone = {}
         self.servfail = set()
+        self.ttl = {}       # name: TTL of its records (default 1)
+        self.soa = {}       # zone: negative TTL of NXDOMAIN below it
         self.queries = []   # (name, type, query id, client port)
 
     def resolve(self, request, handler):
@@ -26,13 +31,19 @@ class Resolver(BaseResolver):
             return reply
         if name not in self.zone:
             reply.header.rcode = RCODE.NXDOMAIN
+            for zone, ttl in self.soa.items():
+                if name == zone or name.endswith("." + zone):
+                    soa = SOA("ns." + zone + ".", "hostmaster." + zone + ".",
+                              (1, 3600, 600, 86400, ttl))
+                    reply.add_auth(RR(zone + ".", QTYPE.SOA, rdata=soa, ttl=ttl))
             return reply
         for t, v in self.zone[name]:
             if t != qtype:
                 continue
             rd = {"A": A, "AAAA": AAAA, "TXT": lambda x: TXT(x)}.get(t)
             rd = MX(v[1] + ".", v[0]) if t == "MX" else rd(v)
-            reply.add_answer(RR(name + ".", getattr(QTYPE, t), rdata=rd, ttl=1))
+            reply.add_answer(RR(name + ".", getattr(QTYPE, t), rdata=rd,
+                                ttl=self.ttl.get(name, 1)))
         return reply
 
 
@@ -45,6 +56,15 @@ class AbuseDNS:
 
     def add(self, name, rtype, value):
         self.resolver.zone.setdefault(name.lower(), []).append((rtype, value))
+
+    def set_ttl(self, name, ttl):
+        self.resolver.ttl[name.lower()] = ttl
+
+    def nxdomain_soa(self, zone, ttl):
+        self.resolver.soa[zone.lower()] = ttl
+
+    def asked(self, name, qtype):
+        return sum(1 for n, t, _, _ in self.resolver.queries if n == name and t == qtype)
 
     def servfail(self, name):
         self.resolver.servfail.add(name.lower())

@@ -44,7 +44,8 @@ static void limit_memory(void)
  * the snapshot is made again before the next fork after a change.  When the
  * configuration checks SPF or a DNSBL, load libunbound here once (about
  * 1.5 ms per process otherwise) and set a resolver up ready for use
- * (smtpd_policy_prepare_dns); every session inherits both.  A
+ * (smtpd_policy_prepare_dns), with a fresh shared DNS answer cache
+ * (dnscache.h, made again at each load); every session inherits them.  A
  * configuration changed later still works: the sessions then load the
  * library themselves.  The time zone is set up here too (the C library
  * otherwise reads /etc/localtime in each session at its first date).
