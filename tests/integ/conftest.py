@@ -148,3 +148,19 @@ def make_instance(session):
 @pytest.fixture(scope="session")
 def modes():
     return MODES
+
+
+@pytest.fixture
+def control(inst):
+    """control(name, text) writes a control file for this test only."""
+    written = []
+
+    def write(name, text):
+        inst.write_control(name, text)
+        written.append(name)
+    yield write
+    for name in written:
+        try:
+            os.unlink(inst.path("control", name))
+        except FileNotFoundError:
+            pass

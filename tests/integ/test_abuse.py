@@ -20,22 +20,6 @@ def no_relay(inst):
     inst.set_tcprules(":allow\n")
 
 
-@pytest.fixture
-def control(inst):
-    """control(name, text) writes a control file for this test only."""
-    written = []
-
-    def write(name, text):
-        inst.write_control(name, text)
-        written.append(name)
-    yield write
-    for name in written:
-        try:
-            os.unlink(inst.path("control", name))
-        except FileNotFoundError:
-            pass
-
-
 def greet(inst, helo="client.example"):
     c = RawSMTP(inst.port)
     expect(c.cmd("EHLO " + helo), 250)

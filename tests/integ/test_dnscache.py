@@ -5,7 +5,6 @@ next sessions from the cache until the answer's TTL runs out, for a DNSBL
 answer) and for SPF (the sender domain's TXT record).  DNS answers come
 from abuse_dns.py's server, which counts the queries it receives."""
 
-import os
 import time
 
 import pytest
@@ -22,22 +21,6 @@ LISTED_NAME = "1.0.0.127.bl.example"   # the DNSBL question for 127.0.0.1
 def no_relay(inst):
     """The default rules make 127. a RELAYCLIENT, which skips these checks."""
     inst.set_tcprules(":allow\n")
-
-
-@pytest.fixture
-def control(inst):
-    """control(name, text) writes a control file for this test only."""
-    written = []
-
-    def write(name, text):
-        inst.write_control(name, text)
-        written.append(name)
-    yield write
-    for name in written:
-        try:
-            os.unlink(inst.path("control", name))
-        except FileNotFoundError:
-            pass
 
 
 def mail_from(inst, sender):

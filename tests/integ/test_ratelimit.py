@@ -33,20 +33,10 @@ def make_ratelimit_dir(inst):
 
 
 @pytest.fixture
-def control(inst):
-    """control(name, text) writes a control file for this test only."""
+def control(inst, control):
+    """conftest's control(), with the rate-limit store made first."""
     make_ratelimit_dir(inst)
-    written = []
-
-    def write(name, text):
-        inst.write_control(name, text)
-        written.append(name)
-    yield write
-    for name in written:
-        try:
-            os.unlink(inst.path("control", name))
-        except FileNotFoundError:
-            pass
+    return control
 
 
 def connect(inst, src):
