@@ -32,3 +32,14 @@ bool scan_u64_str(const char *s, uint64_t max, uint64_t *out)
 {
 	return scan_u64(s, strlen(s), max, out);
 }
+
+int scan_hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

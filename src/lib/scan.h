@@ -18,5 +18,7 @@ bool scan_u64(const char *s, size_t len, uint64_t max, uint64_t *out);
 bool scan_u64_str(const char *s, uint64_t max, uint64_t *out);
 /* Leading digits of s[0..len); returns bytes consumed, 0 on none/overflow. */
 size_t scan_u64_prefix(const char *s, size_t len, uint64_t max, uint64_t *out);
+/* The value of one hex digit (either case), -1 for anything else. */
+int scan_hex_digit(char c);
 
 #endif

@@ -58,17 +58,6 @@ static bool parse_v4_key(const char *s, size_t n, unsigned char *ip, size_t *len
 	return k >= 1 && k <= 3;
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* 1..7 groups of 1..4 hex digits, each followed by ':' (no "::"). */
 static bool parse_v6_prefix(const char *s, size_t n, unsigned char *ip, size_t *len)
 {
@@ -76,8 +65,8 @@ static bool parse_v6_prefix(const char *s, size_t n, unsigned char *ip, size_t *
 	while (i < n) {
 		unsigned v = 0;
 		size_t digits = 0;
-		for (; i < n && hex_value(s[i]) >= 0 && digits <= 4; i++, digits++)
-			v = v * 16u + (unsigned)hex_value(s[i]);
+		for (; i < n && scan_hex_digit(s[i]) >= 0 && digits <= 4; i++, digits++)
+			v = v * 16u + (unsigned)scan_hex_digit(s[i]);
 		if (digits == 0 || digits > 4 || i == n || s[i] != ':' || k == 7)
 			return false;
 		ip[2 * k] = (unsigned char)(v >> 8);

@@ -1,9 +1,10 @@
 /*
- * sasl.c: AUTH argument and PLAIN/LOGIN decoding (see sasl.h).
+ * sasl.c: AUTH argument and PLAIN/LOGIN/CRAM-MD5 decoding (see sasl.h).
  */
 #include "sasl.h"
 
 #include "base64.h"
+#include "tlsctl.h"
 
 #include <string.h>
 #include <strings.h>
@@ -14,6 +15,7 @@ static const struct {
 } mechs[] = {
     {"PLAIN", SASL_MECH_PLAIN},
     {"LOGIN", SASL_MECH_LOGIN},
+    {"CRAM-MD5", SASL_MECH_CRAM_MD5},
 };
 
 int sasl_parse_auth(const char *arg, size_t len, struct sasl_auth_arg *out)
@@ -80,6 +82,56 @@ int sasl_login_decode(const char *b64, size_t len, struct sbuf *out)
 		return -1;
 	}
 	return 0;
+}
+
+static bool cram_user_ok(const char *p, size_t n)
+{
+	if (n == 0 || n > TLSCTL_USER_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+		if (c < 0x20 || c == 0x7f)
+			return false;
+	}
+	return true;
+}
+
+/* The digest in lower case into out; false unless SASL_CRAM_DIGEST_LEN hex digits. */
+static bool cram_digest(const char *p, size_t n, struct sbuf *out)
+{
+	if (n != SASL_CRAM_DIGEST_LEN)
+		return false;
+	sbuf_clear(out);
+	for (size_t i = 0; i < n; i++) {
+		char c = p[i];
+		if (c >= 'A' && c <= 'F')
+			c = (char)(c - 'A' + 'a');
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+			return false;
+		sbuf_append_char(out, c);
+	}
+	return true;
+}
+
+int sasl_cram_decode(const char *b64, size_t len, struct sasl_creds *out)
+{
+	struct sbuf raw = SBUF_INIT;
+	int rc = -1;
+	if (base64_decode(b64, len, &raw) == 0 && raw.len > 0) {
+		const char *sp = memchr(raw.s, ' ', raw.len);
+		size_t ul = sp ? (size_t)(sp - raw.s) : 0;
+		if (sp && !memchr(sp + 1, ' ', raw.len - ul - 1) && cram_user_ok(raw.s, ul) &&
+		    cram_digest(sp + 1, raw.len - ul - 1, &out->pass)) {
+			sbuf_set(&out->user, raw.s, ul);
+			rc = 0;
+		}
+	}
+	if (rc < 0) {
+		sbuf_clear(&out->user);
+		sbuf_clear(&out->pass);
+	}
+	sbuf_free(&raw);
+	return rc;
 }
 
 void sasl_creds_free(struct sasl_creds *c)

@@ -1,6 +1,7 @@
 /*
  * sasl.h: the SASL parts of SMTP AUTH (RFC 4954) qmail-smtpd uses:
- * PLAIN (RFC 4616) and LOGIN (draft-murchison-sasl-login).
+ * PLAIN (RFC 4616), LOGIN (draft-murchison-sasl-login) and CRAM-MD5
+ * (RFC 2195).
  *
  * sasl_parse_auth splits the AUTH argument "MECHANISM [initial-response]"
  * (mechanism names are case-insensitive; "=" is an empty response).
@@ -8,8 +9,11 @@
  * "authzid NUL authcid NUL password": authcid non-empty, authzid empty or
  * equal to authcid (no proxy authorization), no further NUL, no CR or LF,
  * each at most SASL_FIELD_MAX.  sasl_login_decode decodes one LOGIN step
- * (user name or password) with the same field rules.  All return -1 for
- * any invalid input (fail closed).  Pure.
+ * (user name or password) with the same field rules.  sasl_cram_decode
+ * decodes a base64 CRAM-MD5 response "user SP digest": exactly one space,
+ * user 1..TLSCTL_USER_MAX bytes without control bytes (< 0x20, 0x7f),
+ * digest exactly SASL_CRAM_DIGEST_LEN hex digits, returned in lower case
+ * in out->pass.  All return -1 for any invalid input (fail closed).  Pure.
  */
 #ifndef QNG_SASL_H
 #define QNG_SASL_H
@@ -20,8 +24,9 @@
 #include "sbuf.h"
 
 #define SASL_FIELD_MAX 512
+#define SASL_CRAM_DIGEST_LEN 32
 
-enum sasl_mech { SASL_MECH_PLAIN, SASL_MECH_LOGIN, SASL_MECH_UNKNOWN };
+enum sasl_mech { SASL_MECH_PLAIN, SASL_MECH_LOGIN, SASL_MECH_CRAM_MD5, SASL_MECH_UNKNOWN };
 
 struct sasl_auth_arg {
 	enum sasl_mech mech;
@@ -38,6 +43,7 @@ struct sasl_creds {
 int sasl_parse_auth(const char *arg, size_t len, struct sasl_auth_arg *out);
 int sasl_plain_decode(const char *b64, size_t len, struct sasl_creds *out);
 int sasl_login_decode(const char *b64, size_t len, struct sbuf *out);
+int sasl_cram_decode(const char *b64, size_t len, struct sasl_creds *out);
 void sasl_creds_free(struct sasl_creds *c);   /* wipes the password */
 
 #endif

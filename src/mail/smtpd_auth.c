@@ -1,6 +1,13 @@
 /*
- * smtpd_auth.c: SMTP AUTH (RFC 4954) with PLAIN and LOGIN, and the
+ * smtpd_auth.c: SMTP AUTH (RFC 4954) with PLAIN and LOGIN, CRAM-MD5
+ * (RFC 2195) where the environment says SMTPAUTH="+cram" (the qmail AUTH
+ * patches' convention, set per client through tcprules), and the
  * submission rules (RFC 6409) for qmail-smtpd (see smtpd_session.h).
+ *
+ * CRAM-MD5: the challenge is "<random.time@me>"; the checkpassword program
+ * gets user NUL hex-digest NUL challenge NUL (cmd5checkpw's convention),
+ * through the same proxy request as a password (tlsctl.h), so it needs a
+ * usable secret (qmail-checkpassword: `qmailctl user ... --cram`).
  *
  * D-10: only under TLS, else 538 5.7.11.  D-11: every failure is answered
  * "535 5.7.8" no sooner than AUTH_FAIL_PAUSE_MS after the response
@@ -12,14 +19,18 @@
  */
 #include "smtpd_session.h"
 
+#include "base64.h"
 #include "control.h"
+#include "fdpass.h"
 #include "proto_limits.h"
 #include "sasl.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #define AUTH_FAIL_PAUSE_MS 1000
 #define AUTH_SESSION_FAIL_MAX 3
@@ -31,6 +42,8 @@ void smtpd_auth_init(struct smtpd_session *s)
 	if (s->is_submission)
 		(void)control_read_u64("submission_sender_check", 0, 1, &v);
 	s->want_sender_check = v == 1;
+	const char *a = getenv("SMTPAUTH");
+	s->want_cram = a && strcmp(a, "+cram") == 0;
 }
 
 /* Sends a 334 challenge and reads the response; false: cancelled/closed. */
@@ -95,6 +108,38 @@ static int get_login(struct smtpd_session *s, const struct sasl_auth_arg *a,
 	return rc;
 }
 
+/* "<random.time@me>" (RFC 2195); false when no random bytes. */
+static bool make_challenge(const struct smtpd_session *s, struct sbuf *chal)
+{
+	unsigned long long r;
+	if (getrandom(&r, sizeof r, 0) != (ssize_t)sizeof r)
+		return false;
+	sbuf_printf(chal, "<%llu.%lld@%.*s>", r, (long long)time(NULL), 255,
+	            sbuf_cstr(&s->cfg->me));
+	return true;
+}
+
+/* The CRAM-MD5 exchange; *chal keeps the challenge for the check. */
+static int get_cram(struct smtpd_session *s, const struct sasl_auth_arg *a,
+                    struct sasl_creds *c, struct sbuf *chal)
+{
+	struct sbuf prompt = SBUF_INIT, resp = SBUF_INIT;
+	int rc = -1;
+	if (a->has_initial) {
+		smtpd_reply(s, "501 5.5.4 CRAM-MD5 takes no initial response");
+	} else if (!make_challenge(s, chal)) {
+		smtpd_reply(s, "454 4.7.0 temporary authentication failure");
+	} else {
+		base64_encode(chal->s, chal->len, &resp);
+		sbuf_printf(&prompt, "334 %s", resp.s);
+		if (challenge(s, prompt.s, &resp))
+			rc = sasl_cram_decode(resp.s ? resp.s : "", resp.len, c) == 0 ? 0 : -2;
+	}
+	sbuf_free(&prompt);
+	sbuf_free(&resp);
+	return rc;
+}
+
 static void pause_until(uint64_t t_ms)
 {
 	uint64_t now = bio_now_ms();
@@ -114,6 +159,11 @@ static void clean_user(const char *in, struct sbuf *out)
 	}
 }
 
+static const char *mech_name(enum sasl_mech m)
+{
+	return m == SASL_MECH_PLAIN ? "PLAIN" : m == SASL_MECH_LOGIN ? "LOGIN" : "CRAM-MD5";
+}
+
 /*
  * The password was right; the [auth] plugins (smtpd_spp.c) have the last
  * word.  They see SMTPAUTHUSER, so auth_user is set while they run.  A
@@ -121,7 +171,7 @@ static void clean_user(const char *in, struct sbuf *out)
  * 5xx one counts as a failure in the session (the third ends it with 421,
  * D-11) but not against the per-IP budget, which counts wrong passwords.
  */
-static void succeed(struct smtpd_session *s, const char *user)
+static void succeed(struct smtpd_session *s, const char *user, enum sasl_mech mech)
 {
 	struct sbuf r = SBUF_INIT;
 	clean_user(user, &s->auth_user);
@@ -138,13 +188,14 @@ static void succeed(struct smtpd_session *s, const char *user)
 		result = v == SMTPD_REJECT ? "plugin-rejected" : "plugin-deferred";
 	smtpd_reply(s, r.s);
 	log_kv(LOG_LEVEL_INFO, "auth", "session", s->id, "user", s->auth_user.s, "result", result,
-	       (char *)NULL);
+	       "mech", mech_name(mech), (char *)NULL);
 	if (v != SMTPD_ACCEPT)
 		sbuf_clear(&s->auth_user);
 	sbuf_free(&r);
 }
 
-static void fail(struct smtpd_session *s, const char *user, char code, uint64_t t0)
+static void fail(struct smtpd_session *s, const char *user, char code, uint64_t t0,
+                 enum sasl_mech mech)
 {
 	struct sbuf u = SBUF_INIT;
 	clean_user(user, &u);
@@ -164,7 +215,7 @@ static void fail(struct smtpd_session *s, const char *user, char code, uint64_t 
 		smtpd_reply(s, "535 5.7.8 authentication credentials invalid");
 	}
 	log_kv(LOG_LEVEL_INFO, "auth", "session", s->id, "ip", sbuf_cstr(&s->cfg->remote_ip),
-	       "user", u.s ? u.s : "", "result", result, (char *)NULL);
+	       "user", u.s ? u.s : "", "result", result, "mech", mech_name(mech), (char *)NULL);
 	sbuf_free(&u);
 }
 
@@ -181,6 +232,18 @@ static const char *refusal(const struct smtpd_session *s)
 	return NULL;
 }
 
+/* Runs the mechanism's exchange: 0 with c filled (and *chal for CRAM-MD5),
+ * -1 answered already (cancelled, closed), -2 an undecodable response. */
+static int get_creds(struct smtpd_session *s, const struct sasl_auth_arg *a,
+                     struct sasl_creds *c, struct sbuf *chal)
+{
+	if (a->mech == SASL_MECH_PLAIN)
+		return get_plain(s, a, c);
+	if (a->mech == SASL_MECH_LOGIN)
+		return get_login(s, a, c);
+	return get_cram(s, a, c, chal);
+}
+
 void smtpd_auth_handle(struct smtpd_session *s, const char *arg, size_t len)
 {
 	struct sasl_auth_arg a;
@@ -193,23 +256,27 @@ void smtpd_auth_handle(struct smtpd_session *s, const char *arg, size_t len)
 		smtpd_reply(s, "501 5.5.4 syntax: AUTH mechanism [initial-response]");
 		return;
 	}
-	if (a.mech == SASL_MECH_UNKNOWN) {
+	if (a.mech == SASL_MECH_UNKNOWN || (a.mech == SASL_MECH_CRAM_MD5 && !s->want_cram)) {
 		smtpd_reply(s, "504 5.5.4 unrecognized authentication type");
 		return;
 	}
 	struct sasl_creds c = {SBUF_INIT, SBUF_INIT};
-	int rc = a.mech == SASL_MECH_PLAIN ? get_plain(s, &a, &c) : get_login(s, &a, &c);
+	struct sbuf chal = SBUF_INIT;
+	int rc = get_creds(s, &a, &c, &chal);
 	if (rc == -2)
 		smtpd_reply(s, "501 5.5.2 cannot decode response");
 	if (rc == 0) {
 		uint64_t t0 = bio_now_ms();
-		char code = smtpd_tls_check_password(s, c.user.s, c.pass.s ? c.pass.s : "");
+		const char *pass = c.pass.s ? c.pass.s : "";
+		char code = smtpd_tls_check_password(s, c.user.s, pass,
+		                                     a.mech == SASL_MECH_CRAM_MD5 ? chal.s : NULL);
 		if (code == TLSCTL_AUTH_OK)
-			succeed(s, c.user.s);
+			succeed(s, c.user.s, a.mech);
 		else
-			fail(s, c.user.s, code, t0);
+			fail(s, c.user.s, code, t0, a.mech);
 	}
 	sasl_creds_free(&c);
+	sbuf_free(&chal);
 }
 
 const char *smtpd_auth_mail_check(const struct smtpd_session *s, const char *sender)

@@ -118,7 +118,12 @@ static bool when_starttls(const struct smtpd_session *s)
 
 static bool when_auth(const struct smtpd_session *s)
 {
-	return s->is_tls && s->auth_user.len == 0; /* D-10 */
+	return s->is_tls && s->auth_user.len == 0 && !s->want_cram; /* D-10 */
+}
+
+static bool when_auth_cram(const struct smtpd_session *s)
+{
+	return s->is_tls && s->auth_user.len == 0 && s->want_cram;
 }
 
 struct ehlo_ext {
@@ -134,6 +139,7 @@ static const struct ehlo_ext ehlo_exts[] = {
     {"ENHANCEDSTATUSCODES", false, NULL},
     {"STARTTLS", false, when_starttls},
     {"AUTH PLAIN LOGIN", false, when_auth},
+    {"AUTH PLAIN LOGIN CRAM-MD5", false, when_auth_cram},
 };
 
 static void do_ehlo(struct smtpd_session *s, const struct smtp_cmd *cmd)

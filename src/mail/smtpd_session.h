@@ -26,8 +26,9 @@
  * it over the control channel TLSCTLFD (tlsctl.h).  STARTTLS hands the
  * client socket to the proxy and continues on a plaintext socketpair; on
  * implicit-TLS ports the session starts after the proxy's handshake.
- * AUTH PLAIN/LOGIN only under TLS (D-10); passwords are checked by the
- * proxy (D-11).  SUBMISSION (environment) requires AUTH before MAIL.
+ * AUTH PLAIN/LOGIN (and CRAM-MD5 where SMTPAUTH="+cram") only under TLS
+ * (D-10); passwords are checked by the proxy (D-11).  SUBMISSION
+ * (environment) requires AUTH before MAIL.
  */
 #ifndef QNG_SMTPD_SESSION_H
 #define QNG_SMTPD_SESSION_H
@@ -95,6 +96,7 @@ struct smtpd_session {
 	unsigned n_auth_failures;
 	bool is_submission;
 	bool want_sender_check;    /* control/submission_sender_check */
+	bool want_cram;            /* SMTPAUTH="+cram": offer AUTH CRAM-MD5 */
 	/* Anti-abuse (smtpd_policy.h): its state, and header fields a hook
 	 * adds to the current message (LF-terminated lines, e.g. Received-SPF),
 	 * written above our Received field; cleared with the transaction. */
@@ -118,8 +120,10 @@ enum smtpd_verdict smtpd_run_hooks(struct smtpd_session *s, enum smtpd_hook_poin
 void smtpd_tls_init(struct smtpd_session *s);
 bool smtpd_tls_implicit_wait(struct smtpd_session *s); /* false: close */
 void smtpd_tls_starttls(struct smtpd_session *s, const char *arg, size_t len);
-/* Password check through the proxy: one of TLSCTL_AUTH_*. */
-char smtpd_tls_check_password(struct smtpd_session *s, const char *user, const char *pass);
+/* Password check through the proxy: one of TLSCTL_AUTH_*.  third: the
+ * checkpassword timestamp field (a CRAM-MD5 challenge), NULL for a stamp. */
+char smtpd_tls_check_password(struct smtpd_session *s, const char *user, const char *pass,
+                              const char *third);
 /* AUTH (smtpd_auth.c). */
 void smtpd_auth_init(struct smtpd_session *s);
 void smtpd_auth_handle(struct smtpd_session *s, const char *arg, size_t len);

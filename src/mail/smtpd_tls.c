@@ -10,6 +10,7 @@
 #include "scan.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -118,14 +119,20 @@ void smtpd_tls_starttls(struct smtpd_session *s, const char *arg, size_t len)
 	reset_after_tls(s);
 }
 
-char smtpd_tls_check_password(struct smtpd_session *s, const char *user, const char *pass)
+char smtpd_tls_check_password(struct smtpd_session *s, const char *user, const char *pass,
+                              const char *third)
 {
+	char stamp[40];
 	struct sbuf m = SBUF_INIT;
 	char reply[TLSCTL_MSG_MAX];
 	char result = TLSCTL_AUTH_TEMP;
 	int fds[2];
 	size_t n_fds;
-	if (s->tls_ctl >= 0 && tlsctl_format_auth(user, pass, (long long)bio_now_ms(), &m) == 0 &&
+	if (!third) {
+		snprintf(stamp, sizeof stamp, "<%llu@qmail-ng>", (unsigned long long)bio_now_ms());
+		third = stamp;
+	}
+	if (s->tls_ctl >= 0 && tlsctl_format_auth(user, pass, third, &m) == 0 &&
 	    tlsctl_send(s->tls_ctl, m.s, m.len, NULL, 0) == 0) {
 		ssize_t n = fdpass_recv(s->tls_ctl, reply, sizeof reply, fds, 2, &n_fds,
 		                        AUTH_CHECK_WAIT_MS);

@@ -75,16 +75,16 @@ int tlsctl_parse_ok(const char *msg, size_t len, struct tlsctl_info *out)
 	return 0;
 }
 
-int tlsctl_format_auth(const char *user, const char *pass, long long stamp, struct sbuf *out)
+int tlsctl_format_auth(const char *user, const char *pass, const char *stamp, struct sbuf *out)
 {
-	size_t ul = strlen(user), pl = strlen(pass);
-	if (ul == 0 || ul > TLSCTL_USER_MAX || pl > TLSCTL_PASS_MAX)
+	size_t ul = strlen(user), pl = strlen(pass), sl = strlen(stamp);
+	if (ul == 0 || ul > TLSCTL_USER_MAX || pl > TLSCTL_PASS_MAX || sl == 0 ||
+	    sl > TLSCTL_STAMP_MAX)
 		return -1;
 	sbuf_set_str(out, "A");
 	sbuf_append(out, user, ul + 1);
 	sbuf_append(out, pass, pl + 1);
-	sbuf_printf(out, "<%lld@qmail-ng>", stamp);
-	sbuf_append_char(out, '\0');
+	sbuf_append(out, stamp, sl + 1);
 	return 0;
 }
 

@@ -8,7 +8,9 @@
  *   smtpd -> proxy  "S" + SCM_RIGHTS {client socket, plaintext end}
  *                   start TLS on the socket, relay to the plaintext end
  *                   "A" user NUL password NUL timestamp NUL
- *                   check a password (checkpassword interface)
+ *                   check a password (checkpassword interface); for
+ *                   AUTH CRAM-MD5 the password is the hex digest and the
+ *                   timestamp the challenge (cmd5checkpw convention)
  *   proxy -> smtpd  "OK VERSION CIPHER [SNI]" handshake done (also sent
  *                   unsolicited on implicit-TLS ports), "ER reason"
  *                   "A" + one of TLSCTL_AUTH_* for an "A" request
@@ -30,6 +32,7 @@
 #define TLSCTL_FIELD_MAX 63
 #define TLSCTL_USER_MAX 512
 #define TLSCTL_PASS_MAX 512
+#define TLSCTL_STAMP_MAX 512
 
 enum tlsctl_auth {
 	TLSCTL_AUTH_OK = '0',     /* checkpassword exit 0 */
@@ -53,8 +56,9 @@ void tlsctl_format_ok(const char *version, const char *cipher, const char *sni,
                       struct sbuf *out);
 int tlsctl_parse_ok(const char *msg, size_t len, struct tlsctl_info *out);
 
-/* -1 when a field is too long or holds NUL. */
-int tlsctl_format_auth(const char *user, const char *pass, long long stamp, struct sbuf *out);
+/* stamp: the timestamp field (or a CRAM-MD5 challenge), 1..TLSCTL_STAMP_MAX
+ * bytes.  -1 when a field is empty where it may not be or too long. */
+int tlsctl_format_auth(const char *user, const char *pass, const char *stamp, struct sbuf *out);
 /* In place: *user and *pass point into msg; *blob / *blob_len is the
  * "user NUL password NUL timestamp NUL" for checkpassword's fd 3. */
 int tlsctl_parse_auth(char *msg, size_t len, const char **user, const char **blob,

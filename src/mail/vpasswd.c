@@ -10,6 +10,7 @@
 #include "alloc.h"
 #include "fdio.h"
 #include "cdbmap.h"
+#include "md5.h"
 #include "proto_limits.h"
 #include "scan.h"
 
@@ -68,31 +69,55 @@ static bool field_ok(const char *s, size_t len)
 	return true;
 }
 
-/* Splits s[0..len) at ':' into exactly n fields. */
-static bool split_fields(const char *s, size_t len, const char **f, size_t *fl, size_t n)
+/* Splits s[0..len) at ':' into at most max fields; their number or 0. */
+static size_t split_fields(const char *s, size_t len, const char **f, size_t *fl, size_t max)
 {
 	size_t k = 0, start = 0;
 	for (size_t i = 0; i <= len; i++) {
 		if (i < len && s[i] != ':')
 			continue;
-		if (k == n)
-			return false;
+		if (k == max)
+			return 0;
 		f[k] = s + start;
 		fl[k++] = i - start;
 		start = i + 1;
 	}
-	return k == n;
+	return k;
+}
+
+/* n hex digits (lower case only if is_lower) into n / 2 bytes. */
+static bool unhex(const char *s, size_t n, bool is_lower, unsigned char *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		int v = scan_hex_digit(s[i]);
+		if (v < 0 || (is_lower && s[i] >= 'A' && s[i] <= 'F'))
+			return false;
+		if (i % 2 == 0)
+			out[i / 2] = (unsigned char)(v << 4);
+		else
+			out[i / 2] |= (unsigned char)v;
+	}
+	return true;
+}
+
+static bool cram_ok(const char *s, size_t len)
+{
+	unsigned char key[VPASSWD_CRAM_LEN / 2];
+	bool ok = len == VPASSWD_CRAM_LEN && unhex(s, len, true, key);
+	explicit_bzero(key, sizeof key);
+	return ok;
 }
 
 int vpasswd_parse_value(const char *addr, const char *val, size_t len, struct vpw_entry *out)
 {
-	const char *f[4];
-	size_t fl[4];
+	const char *f[5];
+	size_t fl[5];
 	uint64_t uid, gid;
 	memset(out, 0, sizeof *out);
 	if (len > VPASSWD_LINE_MAX || memchr(val, '\0', len) || !vpasswd_addr_valid(addr))
 		return -1;
-	if (!split_fields(val, len, f, fl, 4))
+	size_t n = split_fields(val, len, f, fl, 5);
+	if (n < 4 || (n == 5 && !cram_ok(f[4], fl[4])))
 		return -1;
 	if (fl[0] == 0 || fl[1] < 2 || f[1][0] != '/' || f[1][fl[1] - 1] != '/')
 		return -1;
@@ -106,6 +131,7 @@ int vpasswd_parse_value(const char *addr, const char *val, size_t len, struct vp
 	out->maildir = xmemdup(f[1], fl[1]);
 	out->uid = uid;
 	out->gid = gid;
+	out->cram = n == 5 ? xmemdup(f[4], fl[4]) : NULL;
 	return 0;
 }
 
@@ -129,6 +155,8 @@ void vpasswd_format_line(const struct vpw_entry *e, struct sbuf *out)
 {
 	sbuf_printf(out, "%s:%s:%s:%llu:%llu", e->addr, e->hash, e->maildir,
 	            (unsigned long long)e->uid, (unsigned long long)e->gid);
+	if (e->cram)
+		sbuf_printf(out, ":%s", e->cram);
 }
 
 void vpasswd_entry_free(struct vpw_entry *e)
@@ -136,6 +164,9 @@ void vpasswd_entry_free(struct vpw_entry *e)
 	free(e->addr);
 	free(e->hash);
 	free(e->maildir);
+	if (e->cram)
+		explicit_bzero(e->cram, strlen(e->cram));
+	free(e->cram);
 	memset(e, 0, sizeof *e);
 }
 
@@ -240,12 +271,16 @@ int vpasswd_build_cdb(const struct vpw_list *l, const char *cdb_path)
 		sbuf_clear(&v);
 		sbuf_printf(&v, "%s:%s:%llu:%llu", e->hash, e->maildir, (unsigned long long)e->uid,
 		            (unsigned long long)e->gid);
+		if (e->cram)
+			sbuf_printf(&v, ":%s", e->cram);
 		if (cdbmap_build_add(&w, e->addr, strlen(e->addr), v.s, v.len) < 0) {
 			sbuf_free(&v);
 			cdbmap_build_abort(&w);
 			return -1;
 		}
 	}
+	if (v.s)
+		explicit_bzero(v.s, v.cap);
 	sbuf_free(&v);
 	return cdbmap_build_commit(&w);
 }
@@ -302,6 +337,38 @@ bool vpasswd_verify(const char *password, const char *hash)
 		free(data);
 	}
 	return ok;
+}
+
+int vpasswd_cram_secret(const char *password, struct sbuf *out)
+{
+	unsigned char prep[MD5_HMAC_PREP_LEN];
+	size_t len = strlen(password);
+	if (len > VPASSWD_PASSWORD_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	md5_hmac_prepare(password, len, prep);
+	sbuf_clear(out);
+	for (size_t i = 0; i < sizeof prep; i++)
+		sbuf_printf(out, "%02x", prep[i]);
+	explicit_bzero(prep, sizeof prep);
+	return 0;
+}
+
+bool vpasswd_verify_cram(const char *cram, const char *challenge, const char *digest)
+{
+	unsigned char prep[MD5_HMAC_PREP_LEN], want[MD5_LEN], got[MD5_LEN];
+	if (!cram || !digest || strlen(cram) != VPASSWD_CRAM_LEN ||
+	    strlen(digest) != VPASSWD_DIGEST_LEN || !unhex(cram, VPASSWD_CRAM_LEN, true, prep) ||
+	    !unhex(digest, VPASSWD_DIGEST_LEN, false, got))
+		return false;
+	md5_hmac_finish(prep, challenge, strlen(challenge), want);
+	unsigned char diff = 0;
+	for (size_t i = 0; i < MD5_LEN; i++)
+		diff |= (unsigned char)(want[i] ^ got[i]);
+	explicit_bzero(prep, sizeof prep);
+	explicit_bzero(want, sizeof want);
+	return diff == 0;
 }
 
 int vpasswd_lookup(const char *cdb_path, const char *addr, struct vpw_entry *out)

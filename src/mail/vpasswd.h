@@ -3,12 +3,16 @@
  *
  * users/vpasswd (text, mode 0600, written only by qmailctl) holds one line
  * per virtual mailbox user:
- *     address:hash:maildir:uid:gid
+ *     address:hash:maildir:uid:gid[:cram]
  * address is lower-case "local@domain" (vpasswd_addr_valid), hash a
  * crypt(3) string (yescrypt "$y$" for new entries), maildir an absolute
- * path ending in '/', uid and gid decimal.  No field may contain ':', NUL,
- * CR or LF.  users/vpasswd.cdb maps the address (key) to the rest of the
- * line "hash:maildir:uid:gid" (value); qmail-checkpassword reads it.
+ * path ending in '/', uid and gid decimal.  The optional cram field (only
+ * for users added or changed with `qmailctl user ... --cram`) is the
+ * HMAC-MD5 key schedule of the password for AUTH CRAM-MD5, 64 lower-case
+ * hex digits (md5.h; Dovecot's CRAM-MD5 scheme): password-equivalent for
+ * CRAM-MD5, never the password.  No field may contain ':', NUL, CR or LF.
+ * users/vpasswd.cdb maps the address (key) to the rest of the line
+ * "hash:maildir:uid:gid[:cram]" (value); qmail-checkpassword reads it.
  *
  * Errors: parsers return -1 for any invalid input (fail closed); file
  * functions return -1 with errno set (EINVAL for bad content).
@@ -25,6 +29,8 @@
 #define VPASSWD_LINE_MAX 1024
 #define VPASSWD_PASSWORD_MAX 256
 #define VPASSWD_FILE_MAX (64u * 1024u * 1024u)
+#define VPASSWD_CRAM_LEN 64 /* hex digits of the key schedule */
+#define VPASSWD_DIGEST_LEN 32 /* hex digits of a CRAM-MD5 response */
 
 struct vpw_entry {
 	char *addr;
@@ -32,6 +38,7 @@ struct vpw_entry {
 	char *maildir;
 	uint64_t uid;
 	uint64_t gid;
+	char *cram; /* NULL: none */
 };
 
 struct vpw_list {
@@ -67,6 +74,12 @@ bool vpasswd_remove(struct vpw_list *l, const char *addr);
 int vpasswd_hash(const char *password, struct sbuf *out);
 /* Constant-time check of password against hash (crypt + full compare). */
 bool vpasswd_verify(const char *password, const char *hash);
+/* The cram field for password (VPASSWD_CRAM_LEN hex digits); 0 / -1. */
+int vpasswd_cram_secret(const char *password, struct sbuf *out);
+/* Whether digest (VPASSWD_DIGEST_LEN hex digits, any case) is
+ * HMAC-MD5(password, challenge) for the key schedule cram; constant time
+ * in the digest.  false for a NULL or malformed cram or digest. */
+bool vpasswd_verify_cram(const char *cram, const char *challenge, const char *digest);
 /* 1 found, 0 not found, -1 error. */
 int vpasswd_lookup(const char *cdb_path, const char *addr, struct vpw_entry *out);
 

@@ -1,5 +1,5 @@
-/* sasl_fuzz.c: the AUTH argument parser and the PLAIN/LOGIN decoders
- * (sasl.h), plus the control channel's parsers (tlsctl.h). */
+/* sasl_fuzz.c: the AUTH argument parser and the PLAIN/LOGIN/CRAM-MD5
+ * decoders (sasl.h), plus the control channel's parsers (tlsctl.h). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +30,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		check_field(&c.user);
 		check_field(&c.pass);
+	}
+	sasl_creds_free(&c);
+	if (sasl_cram_decode(s, size, &c) == 0) {
+		/* a user without control bytes or spaces, 32 lower-case hex digits */
+		if (c.user.len == 0 || c.user.len > TLSCTL_USER_MAX ||
+		    c.pass.len != SASL_CRAM_DIGEST_LEN ||
+		    strspn(c.pass.s, "0123456789abcdef") != SASL_CRAM_DIGEST_LEN)
+			abort();
+		for (size_t i = 0; i < c.user.len; i++) {
+			unsigned char u = (unsigned char)c.user.s[i];
+			if (u < 0x20 || u == 0x7f || u == ' ')
+				abort();
+		}
+		struct sbuf m = SBUF_INIT;
+		if (tlsctl_format_auth_stamp(c.user.s, c.pass.s, "<1.2@x>", &m) < 0)
+			abort();
+		sbuf_free(&m);
 	}
 	sasl_creds_free(&c);
 	struct sbuf one = SBUF_INIT;

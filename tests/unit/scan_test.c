@@ -69,11 +69,24 @@ static void test_prefix(void **state)
 	assert_false(scan_u64("12", 0, 100, &v));
 }
 
+static void test_hex_digit(void **state)
+{
+	(void)state;
+	assert_int_equal(scan_hex_digit('0'), 0);
+	assert_int_equal(scan_hex_digit('9'), 9);
+	assert_int_equal(scan_hex_digit('a'), 10);
+	assert_int_equal(scan_hex_digit('F'), 15);
+	assert_int_equal(scan_hex_digit('g'), -1);
+	assert_int_equal(scan_hex_digit('/'), -1);
+	assert_int_equal(scan_hex_digit('\0'), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_scan_table),
 		cmocka_unit_test(test_prefix),
+		cmocka_unit_test(test_hex_digit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -67,17 +67,17 @@ static void test_auth_roundtrip(void **state)
 	struct sbuf m = SBUF_INIT;
 	const char *user, *blob;
 	size_t blob_len;
-	assert_int_equal(tlsctl_format_auth("alice@example.test", "pw", 42, &m), 0);
+	assert_int_equal(tlsctl_format_auth("alice@example.test", "pw", "<42@qmail-ng>", &m), 0);
 	assert_int_equal(tlsctl_parse_auth(m.s, m.len, &user, &blob, &blob_len), 0);
 	assert_string_equal(user, "alice@example.test");
 	assert_int_equal(blob_len, m.len - 1);
-	assert_int_equal(tlsctl_format_auth("", "pw", 1, &m), -1);
+	assert_int_equal(tlsctl_format_auth("", "pw", "<1@qmail-ng>", &m), -1);
 	char big[TLSCTL_PASS_MAX + 2];
 	memset(big, 'x', sizeof big - 1);
 	big[sizeof big - 1] = '\0';
-	assert_int_equal(tlsctl_format_auth("u", big, 1, &m), -1);
+	assert_int_equal(tlsctl_format_auth("u", big, "<1@qmail-ng>", &m), -1);
 	big[TLSCTL_PASS_MAX] = '\0';
-	assert_int_equal(tlsctl_format_auth("u", big, 1, &m), 0);
+	assert_int_equal(tlsctl_format_auth("u", big, "<1@qmail-ng>", &m), 0);
 	sbuf_free(&m);
 }
 

@@ -92,6 +92,15 @@ static const struct valid_case line_cases[] = {
 	{ "a@b.c::/d/a/Maildir/:1:2", false },
 	{ "a@b.c:$y$hash:/d/a/Maildir/:1", false },
 	{ "a@b.c:$y$hash:/d/a/Maildir/:1:2:3", false },
+	/* the optional 6th field: a CRAM-MD5 key schedule, 64 lower-case hex */
+	{ "a@b.c:$y$hash:/d/a/Maildir/:1:2:{C}", true },
+	{ "a@b.c:$y$hash:/d/a/Maildir/:1:2:", false },
+	{ "a@b.c:$y$hash:/d/a/Maildir/:1:2:{c}", false },
+	{ "a@b.c:$y$hash:/d/a/Maildir/:1:2:{C}0", false },
+	{ "a@b.c:$y$hash:/d/a/Maildir/:1:2:D{c}", false },
+	{ "a@b.c:$y$hash:/d/a/Maildir/:1:2:g{c}", false },
+	{ "a@b.c:$y$hash:/d/a/Maildir/:1:2:{C}:", false },
+	{ "a@b.c:$y$hash:/d/a/Maildir/:1:2:{C}:x", false },
 	{ "a@b.c:$y$hash:/d/a/Maildir/:-1:2", false },
 	{ "a@b.c:$y$hash:/d/a/Maildir/:1x:2", false },
 	{ "a@b.c:$y$hash:/d/a/Maildir/::2", false },
@@ -101,12 +110,31 @@ static const struct valid_case line_cases[] = {
 	{ "", false },
 };
 
+static const char cram_hex[] = "d06d4e1b26fccaa4b0b61801132340a354b21152711fb604ca3e035e7015116b";
+
+/* "{C}" in a case is cram_hex, "{c}" its first 63 digits. */
+static void expand(const char *tmpl, char *out)
+{
+	for (; *tmpl; tmpl++) {
+		if (strncmp(tmpl, "{C}", 3) == 0 || strncmp(tmpl, "{c}", 3) == 0) {
+			size_t n = tmpl[1] == 'C' ? 64 : 63;
+			memcpy(out, cram_hex, n);
+			out += n;
+			tmpl += 2;
+		} else {
+			*out++ = *tmpl;
+		}
+	}
+	*out = '\0';
+}
+
 static void test_parse_line(void **state)
 {
 	(void)state;
 	for (size_t i = 0; i < sizeof line_cases / sizeof line_cases[0]; i++) {
 		struct vpw_entry e;
-		const char *in = line_cases[i].in;
+		char in[VPASSWD_LINE_MAX];
+		expand(line_cases[i].in, in);
 		int rc = vpasswd_parse_line(in, strlen(in), &e);
 		assert_int_equal(rc == 0, line_cases[i].want);
 		if (rc == 0) {
@@ -114,6 +142,7 @@ static void test_parse_line(void **state)
 			vpasswd_format_line(&e, &b);
 			assert_string_equal(b.s, in);
 			sbuf_free(&b);
+			assert_int_equal(e.cram != NULL, strchr(line_cases[i].in, '{') != NULL);
 		}
 		vpasswd_entry_free(&e);
 	}
@@ -138,11 +167,12 @@ static void test_list_file_cdb(void **state)
 	struct vpw_list l;
 	assert_int_equal(vpasswd_load(txt.s, &l), 0);
 	assert_int_equal(l.n, 0);
-	struct vpw_entry e = { strdup("a@b.c"), strdup("$y$x"), strdup("/m/a/Maildir/"), 7, 8 };
+	struct vpw_entry e = { strdup("a@b.c"), strdup("$y$x"), strdup("/m/a/Maildir/"), 7, 8, NULL };
 	vpasswd_put(&l, &e);
-	struct vpw_entry e2 = { strdup("z@b.c"), strdup("$y$z"), strdup("/m/z/Maildir/"), 9, 9 };
+	struct vpw_entry e2 = { strdup("z@b.c"), strdup("$y$z"), strdup("/m/z/Maildir/"), 9, 9,
+				 strdup(cram_hex) };
 	vpasswd_put(&l, &e2);
-	struct vpw_entry e3 = { strdup("a@b.c"), strdup("$y$new"), strdup("/m/a/Maildir/"), 7, 8 };
+	struct vpw_entry e3 = { strdup("a@b.c"), strdup("$y$new"), strdup("/m/a/Maildir/"), 7, 8, NULL };
 	vpasswd_put(&l, &e3);
 	assert_int_equal(l.n, 2);
 	assert_int_equal(vpasswd_save(txt.s, &l), 0);
@@ -155,6 +185,7 @@ static void test_list_file_cdb(void **state)
 	assert_int_equal(vpasswd_load(txt.s, &l), 0);
 	assert_int_equal(l.n, 2);
 	assert_int_equal(vpasswd_find(&l, "z@b.c"), 1);
+	assert_string_equal(l.v[1].cram, cram_hex);
 	assert_true(vpasswd_remove(&l, "a@b.c"));
 	assert_false(vpasswd_remove(&l, "a@b.c"));
 	assert_int_equal(vpasswd_find(&l, "z@b.c"), 0);
@@ -164,6 +195,12 @@ static void test_list_file_cdb(void **state)
 	assert_int_equal(vpasswd_lookup(cdb.s, "a@b.c", &got), 1);
 	assert_string_equal(got.hash, "$y$new");
 	assert_int_equal(got.uid, 7);
+	assert_null(got.cram);
+	vpasswd_entry_free(&got);
+	/* the key schedule goes through the text file and the cdb value */
+	assert_int_equal(vpasswd_lookup(cdb.s, "z@b.c", &got), 1);
+	assert_string_equal(got.cram, cram_hex);
+	assert_string_equal(got.maildir, "/m/z/Maildir/");
 	vpasswd_entry_free(&got);
 	assert_int_equal(vpasswd_lookup(cdb.s, "nobody@b.c", &got), 0);
 
@@ -201,6 +238,36 @@ static void test_hash_verify(void **state)
 	sbuf_free(&h);
 }
 
+/* RFC 2195's example: password tanstaaftanstaaf; cram_hex is what
+ * `doveadm pw -s CRAM-MD5` stores for it. */
+static void test_cram(void **state)
+{
+	(void)state;
+	static const char chal[] = "<1896.697170952@postoffice.reston.mci.net>";
+	struct sbuf c = SBUF_INIT;
+	assert_int_equal(vpasswd_cram_secret("tanstaaftanstaaf", &c), 0);
+	assert_string_equal(c.s, cram_hex);
+	assert_true(vpasswd_verify_cram(c.s, chal, "b913a602c7eda7a495b4e6e7334d3890"));
+	assert_true(vpasswd_verify_cram(c.s, chal, "B913A602C7EDA7A495B4E6E7334D3890"));
+	assert_false(vpasswd_verify_cram(c.s, chal, "b913a602c7eda7a495b4e6e7334d3891"));
+	assert_false(vpasswd_verify_cram(c.s, "<1896.697170953@postoffice.reston.mci.net>",
+					 "b913a602c7eda7a495b4e6e7334d3890"));
+	assert_false(vpasswd_verify_cram(c.s, chal, "b913a602c7eda7a495b4e6e7334d389"));
+	assert_false(vpasswd_verify_cram(c.s, chal, "b913a602c7eda7a495b4e6e7334d38900"));
+	assert_false(vpasswd_verify_cram(c.s, chal, "b913a602c7eda7a495b4e6e7334d389g"));
+	assert_false(vpasswd_verify_cram(c.s, chal, ""));
+	assert_false(vpasswd_verify_cram(NULL, chal, "b913a602c7eda7a495b4e6e7334d3890"));
+	assert_false(vpasswd_verify_cram("", chal, "b913a602c7eda7a495b4e6e7334d3890"));
+	assert_false(vpasswd_verify_cram(c.s, chal, NULL));
+	assert_int_equal(vpasswd_cram_secret("", &c), 0);
+	assert_int_equal(c.len, VPASSWD_CRAM_LEN);
+	char pw[VPASSWD_PASSWORD_MAX + 2];
+	memset(pw, 'p', sizeof pw);
+	pw[VPASSWD_PASSWORD_MAX + 1] = '\0';
+	assert_int_equal(vpasswd_cram_secret(pw, &c), -1);
+	sbuf_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -209,6 +276,7 @@ int main(void)
 		cmocka_unit_test(test_parse_line),
 		cmocka_unit_test(test_list_file_cdb),
 		cmocka_unit_test(test_hash_verify),
+		cmocka_unit_test(test_cram),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

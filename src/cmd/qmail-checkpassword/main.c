@@ -3,6 +3,13 @@
  * (qmail-checkpassword(8)).  fd 3: user NUL password NUL timestamp NUL.
  * Exit 0 after exec'ing argv[1..] with USER, HOME and MAILDIR set, 1 bad
  * login, 2 misuse, 111 temporary failure.
+ *
+ * AUTH CRAM-MD5 (cmd5checkpw's convention): the password is the client's
+ * 32-hex-digit digest and the timestamp the challenge.  A user with a CRAM
+ * secret (users/vpasswd's 6th field) is accepted when the digest is
+ * HMAC-MD5(password, challenge); the yescrypt check runs every time, so a
+ * password that happens to be 32 hex digits still works, and an unknown
+ * user, a wrong digest and a wrong password cost the same.
  */
 #include <stdbool.h>
 #include <ctype.h>
@@ -29,8 +36,9 @@ static void oom(void)
 	_exit(CP_TEMP);
 }
 
-/* Splits fd 3's bytes into user and password; -1 when malformed. */
-static int split_input(char *buf, size_t len, char **user, char **pass)
+/* Splits fd 3's bytes into user, password and timestamp (empty when
+ * missing, as checkpassword allows); -1 when malformed. */
+static int split_input(char *buf, size_t len, char **user, char **pass, char **stamp)
 {
 	char *nul1 = memchr(buf, '\0', len);
 	if (!nul1)
@@ -38,9 +46,25 @@ static int split_input(char *buf, size_t len, char **user, char **pass)
 	char *nul2 = memchr(nul1 + 1, '\0', len - (size_t)(nul1 + 1 - buf));
 	if (!nul2)
 		return -1;
+	char *nul3 = memchr(nul2 + 1, '\0', len - (size_t)(nul2 + 1 - buf));
 	*user = buf;
 	*pass = nul1 + 1;
+	*stamp = nul3 ? nul2 + 1 : nul2;
 	return 0;
+}
+
+static bool is_digest(const char *s)
+{
+	return strlen(s) == VPASSWD_DIGEST_LEN &&
+	       strspn(s, "0123456789abcdefABCDEF") == VPASSWD_DIGEST_LEN;
+}
+
+/* The yescrypt check always; with a digest, the CRAM-MD5 check too. */
+static bool check(const char *pass, const char *stamp, const struct vpw_entry *e)
+{
+	bool by_cram = e && e->cram && is_digest(pass) && vpasswd_verify_cram(e->cram, stamp, pass);
+	bool by_hash = vpasswd_verify(pass, e ? e->hash : NULL);
+	return by_cram || by_hash;
 }
 
 static int become(const struct vpw_entry *e)
@@ -83,8 +107,8 @@ int main(int argc, char **argv)
 		return CP_MISUSE;
 	if ((size_t)n > CP_INPUT_MAX)
 		return CP_REJECT;
-	char *user, *pass;
-	if (split_input(buf, (size_t)n, &user, &pass) < 0)
+	char *user, *pass, *stamp;
+	if (split_input(buf, (size_t)n, &user, &pass, &stamp) < 0)
 		return CP_MISUSE;
 	for (char *c = user; *c; c++)
 		*c = (char)tolower((unsigned char)*c);
@@ -94,7 +118,7 @@ int main(int argc, char **argv)
 	free(cdb);
 	if (found < 0)
 		return CP_TEMP;
-	bool ok = vpasswd_verify(pass, found ? e.hash : NULL);
+	bool ok = check(pass, stamp, found ? &e : NULL);
 	explicit_bzero(buf, sizeof buf);
 	if (!ok)
 		return CP_REJECT;

@@ -10,9 +10,10 @@
  *
  * D-11's per-IP budget: a table in memory shared (MAP_SHARED) by every
  * process the listener forks, so all connections of one service count
- * together; AUTH_IP_FAIL_MAX failures (environment AUTHFAILIPMAX, which
- * tcprules may set per client) within AUTH_IP_WINDOW_S, after which the
- * address gets TLSCTL_AUTH_BUDGET without the program being run.
+ * together; AUTH_IP_FAIL_MAX failures (environment AUTHFAILIPMAX of
+ * qmail-listen itself: tcprules settings reach the program, not the
+ * proxy) within AUTH_IP_WINDOW_S, after which the address gets
+ * TLSCTL_AUTH_BUDGET without the program being run.
  */
 #include "listen.h"
 
@@ -131,7 +132,7 @@ static char *checkpassword_prog(void)
 	if (v && v[0] == '/')
 		return xstrdup(v);
 	struct sbuf line = SBUF_INIT;
-	if (control_read_line("checkpassword", "", &line) == 0 && line.len > 0 &&
+	if (control_read_line("checkpassword", "", &line) == 1 && line.len > 0 &&
 	    line.s[0] == '/')
 		return line.s;
 	sbuf_free(&line);

@@ -20,6 +20,7 @@ struct vuser_req {
 	char *addr;         /* lower case */
 	const char *domain; /* inside addr */
 	bool password_stdin;
+	bool want_cram; /* --cram: also store the CRAM-MD5 key schedule */
 };
 
 char *vuser_dotqmail_rel(const char *addr)
@@ -108,20 +109,33 @@ static int read_password(bool from_stdin, struct sbuf *out)
 	return 0;
 }
 
-static int set_password(struct vpw_entry *e, bool from_stdin)
+/*
+ * The yescrypt hash, and with --cram the CRAM-MD5 key schedule; without
+ * --cram a stored schedule goes (it would no longer match the password).
+ */
+static int set_password(struct vpw_entry *e, const struct vuser_req *r)
 {
-	struct sbuf pw = SBUF_INIT, hash = SBUF_INIT;
-	int rc = read_password(from_stdin, &pw);
+	struct sbuf pw = SBUF_INIT, hash = SBUF_INIT, cram = SBUF_INIT;
+	int rc = read_password(r->password_stdin, &pw);
 	if (rc == 0 && vpasswd_hash(pw.s, &hash) < 0)
 		rc = ctl_fail(-1, "cannot hash the password: %s", strerror(errno));
+	if (rc == 0 && r->want_cram && vpasswd_cram_secret(pw.s, &cram) < 0)
+		rc = ctl_fail(-1, "cannot make the CRAM-MD5 secret: %s", strerror(errno));
 	if (rc == 0) {
 		free(e->hash);
 		e->hash = xstrdup(hash.s);
+		if (e->cram)
+			explicit_bzero(e->cram, strlen(e->cram));
+		free(e->cram);
+		e->cram = r->want_cram ? xstrdup(cram.s) : NULL;
 	}
 	if (pw.s)
 		explicit_bzero(pw.s, pw.cap);
+	if (cram.s)
+		explicit_bzero(cram.s, cram.cap);
 	sbuf_free(&pw);
 	sbuf_free(&hash);
+	sbuf_free(&cram);
 	return rc;
 }
 
@@ -161,12 +175,12 @@ static int user_add(struct vpw_list *l, const struct vuser_req *r)
 {
 	struct role_id v;
 	struct sbuf md = SBUF_INIT, dq = SBUF_INIT;
-	struct vpw_entry e = {NULL, NULL, NULL, 0, 0};
+	struct vpw_entry e = {NULL, NULL, NULL, 0, 0, NULL};
 	if (vpasswd_find(l, r->addr) >= 0)
 		return ctl_fail(EXIT_PERM, "user %s exists", r->addr);
 	if (instance_role(ROLE_VMAIL, &v) < 0)
 		return ctl_fail(EXIT_TEMP, "no qmailv user: %s", strerror(errno));
-	if (set_password(&e, r->password_stdin) < 0)
+	if (set_password(&e, r) < 0)
 		return EXIT_PERM;
 	const char *at = strchr(r->addr, '@');
 	sbuf_printf(&dq, "./%.*s/Maildir/\n", (int)(at - r->addr), r->addr);
@@ -203,7 +217,7 @@ static int user_passwd(struct vpw_list *l, const struct vuser_req *r)
 	long i = vpasswd_find(l, r->addr);
 	if (i < 0)
 		return ctl_fail(EXIT_PERM, "no such user: %s", r->addr);
-	if (set_password(&l->v[i], r->password_stdin) < 0)
+	if (set_password(&l->v[i], r) < 0)
 		return EXIT_PERM;
 	return save_and_compile(l) < 0 ? ctl_fail(EXIT_TEMP, "cannot save") : 0;
 }
@@ -230,10 +244,14 @@ static int user_list(struct vpw_list *l, const char *domain)
 static int parse_req(int argc, char **argv, struct vuser_req *r)
 {
 	memset(r, 0, sizeof *r);
+	bool is_set_verb = strcmp(argv[0], "add") == 0 || strcmp(argv[0], "passwd") == 0;
 	for (int i = 2; i < argc; i++) {
-		if (strcmp(argv[i], "--password-stdin") != 0)
+		if (strcmp(argv[i], "--password-stdin") == 0)
+			r->password_stdin = true;
+		else if (strcmp(argv[i], "--cram") == 0 && is_set_verb)
+			r->want_cram = true;
+		else
 			return ctl_fail(-1, "unknown option %s", argv[i]);
-		r->password_stdin = true;
 	}
 	r->addr = xstrdup(argv[1]);
 	vdom_lower(r->addr);
@@ -261,7 +279,7 @@ static int user_dispatch(struct vpw_list *l, const char *verb, const struct vuse
 int ctl_user(int argc, char **argv)
 {
 	struct vpw_list l;
-	struct vuser_req r = {NULL, NULL, false};
+	struct vuser_req r = {NULL, NULL, false, false};
 	char *txt = vpw_path();
 	int rc = vpasswd_load(txt, &l);
 	free(txt);
