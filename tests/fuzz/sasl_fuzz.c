@@ -44,7 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 		}
 		struct sbuf m = SBUF_INIT;
-		if (tlsctl_format_auth_stamp(c.user.s, c.pass.s, "<1.2@x>", &m) < 0)
+		if (tlsctl_format_auth(c.user.s, c.pass.s, "<1.2@x>", &m) < 0)
 			abort();
 		sbuf_free(&m);
 	}
