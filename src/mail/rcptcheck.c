@@ -3,12 +3,15 @@
  */
 #include "rcptcheck.h"
 
+#include "alloc.h"
 #include "fdio.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -56,18 +59,64 @@ enum rcptcheck_verdict rcptcheck_reply(int exit_code, const char *out, size_t le
 	return RCPTCHECK_DEFER;
 }
 
-static void child(char *const *argv, const char *const *env, int out_fd)
+/* environ with the NAME=VALUE strings of env replacing or added to it
+ * (putenv's effect, built without touching this process's environment);
+ * free the array only. */
+static char **merged_env(const char *const *env)
 {
-	int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (null_fd < 0 || fd_move(0, null_fd) < 0 || fd_move(1, out_fd) < 0)
-		_exit(111);
-	for (size_t i = 0; env && env[i]; i++) {
-		if (putenv((char *)env[i]) != 0)
-			_exit(111);
+	extern char **environ;
+	size_t n = 0, k = 0, m = 0;
+	while (environ[n])
+		n++;
+	while (env && env[m])
+		m++;
+	char **v = xreallocarray(NULL, n + m + 1, sizeof *v);
+	for (size_t i = 0; i < n; i++) {
+		bool is_replaced = false;
+		for (size_t j = 0; j < m && !is_replaced; j++) {
+			const char *eq = strchr(env[j], '=');
+			size_t l = eq ? (size_t)(eq - env[j]) + 1 : strlen(env[j]);
+			is_replaced = strncmp(environ[i], env[j], l) == 0;
+		}
+		if (!is_replaced)
+			v[k++] = environ[i];
 	}
-	signal(SIGPIPE, SIG_DFL);
-	execv(argv[0], argv);
-	_exit(111);
+	for (size_t j = 0; j < m; j++)
+		v[k++] = (char *)env[j];
+	v[k] = NULL;
+	return v;
+}
+
+/*
+ * The program with stdin /dev/null, stdout out_fd and SIGPIPE at its
+ * default, started with posix_spawn: no copy of this process's page
+ * tables (a qmail-smtpd session with libunbound loaded is several MB).
+ */
+static pid_t spawn(char *const *argv, const char *const *env, int out_fd)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	sigset_t def;
+	pid_t pid = -1;
+	char **envp = merged_env(env);
+	sigemptyset(&def);
+	sigaddset(&def, SIGPIPE);
+	if (posix_spawn_file_actions_init(&fa) != 0) {
+		free(envp);
+		return -1;
+	}
+	if (posix_spawnattr_init(&at) == 0) {
+		if (posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0) == 0 &&
+		    posix_spawn_file_actions_adddup2(&fa, out_fd, 1) == 0 &&
+		    posix_spawnattr_setsigdefault(&at, &def) == 0 &&
+		    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGDEF) == 0 &&
+		    posix_spawn(&pid, argv[0], &fa, &at, argv, envp) != 0)
+			pid = -1;
+		posix_spawnattr_destroy(&at);
+	}
+	posix_spawn_file_actions_destroy(&fa);
+	free(envp);
+	return pid;
 }
 
 /* Reads the child's output until EOF, the cap or the deadline. */
@@ -113,9 +162,7 @@ int rcptcheck_exec_argv(char *const *argv, const char *const *env, unsigned time
 	sbuf_clear(out);
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return -1;
-	pid_t pid = fork();
-	if (pid == 0)
-		child(argv, env, p[1]);
+	pid_t pid = spawn(argv, env, p[1]);
 	close(p[1]);
 	if (pid > 0) {
 		bool done = read_output(p[0], timeout_s, max, out);
