@@ -12,6 +12,7 @@
 
 #include "alloc.h"
 #include "dns.h"
+#include "hash.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -165,10 +166,9 @@ void dnscache_destroy(struct dnscache *c)
 
 struct dnscache_slot *dnscache_slot_of(const struct dnscache *c, enum spf_rr type, const char *key)
 {
-	uint64_t h = 14695981039346656037ull ^ c->seed;
-	h = (h ^ (unsigned char)type) * 1099511628211ull;
-	for (const unsigned char *s = (const unsigned char *)key; *s; s++)
-		h = (h ^ *s) * 1099511628211ull;
+	unsigned char t = (unsigned char)type;
+	uint64_t h = hash_fnv1a(HASH_FNV1A_BASIS ^ c->seed, &t, 1);
+	h = hash_fnv1a(h, key, strlen(key));
 	h ^= h >> 33;
 	h *= 0xff51afd7ed558ccdull;
 	h ^= h >> 33;

@@ -2,6 +2,7 @@
  * greylist.c: the greylisting store (see greylist.h).
  */
 #include "greylist.h"
+#include "hash.h"
 
 #include "fdio.h"
 #include "scan.h"
@@ -48,16 +49,6 @@ bool greylist_triple(const char *ip, const char *sender, const char *rcpt, struc
 	return true;
 }
 
-static uint64_t fnv1a(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 1099511628211ull;
-	}
-	return h;
-}
-
 bool greylist_parse_entry(const char *data, size_t len, const char *triple, uint64_t *first,
                           uint64_t *last)
 {
@@ -86,7 +77,8 @@ static int write_entry(const char *path, const char *triple, uint64_t first, uin
 static int entry_path(const char *dir, const char *triple, struct sbuf *path)
 {
 	char hash[17];
-	snprintf(hash, sizeof hash, "%016llx", (unsigned long long)fnv1a(triple));
+	uint64_t h = hash_fnv1a(HASH_STORE_BASIS, triple, strlen(triple));
+	snprintf(hash, sizeof hash, "%016llx", (unsigned long long)h);
 	sbuf_printf(path, "%s/%.2s", dir, hash);
 	if (mkdir(path->s, 0700) < 0 && errno != EEXIST)
 		return -1;

@@ -1,6 +1,6 @@
 /*
  * md5.h: MD5 (RFC 1321) and HMAC-MD5 (RFC 2104) for AUTH CRAM-MD5
- * (RFC 2195) on the server side.
+ * (RFC 2195): qmail-smtpd's checker and qmail-remote's client.
  *
  * Our own small MD5 because CRAM-MD5 needs what a library hash hides: the
  * chaining state.  HMAC-MD5(K, m) = MD5(K^opad . MD5(K^ipad . m)); the
@@ -11,7 +11,8 @@
  * uses it.  A state is the four chaining words, little-endian (the layout
  * of an MD5 digest); the outer one comes first, as in Dovecot's scheme, so
  * the hex of `doveadm pw -s CRAM-MD5` is the same 32 bytes.  The key schedule is
- * password-equivalent for CRAM-MD5 (docs/SECURITY.md).  MD5 is used here for nothing else.  Pure.
+ * password-equivalent for CRAM-MD5 (docs/SECURITY.md).  MD5 serves
+ * nothing but CRAM-MD5.  Pure.
  */
 #ifndef QNG_MD5_H
 #define QNG_MD5_H

@@ -1,5 +1,6 @@
 /* pop3_maildir.c: a Maildir as a POP3 maildrop (pop3_maildir.h). */
 #include "pop3_maildir.h"
+#include "hash.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -95,9 +96,7 @@ void pop3_name_uidl(const char *name, struct sbuf *out)
 		sbuf_append(out, name, len);
 		return;
 	}
-	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (unsigned char)name[i]) * 0x100000001b3ull;
+	uint64_t h = hash_fnv1a(HASH_FNV1A_BASIS, name, len);
 	sbuf_printf(out, "X%016llx", (unsigned long long)h);
 }
 

@@ -3,6 +3,7 @@
  * ratelimit.h).
  */
 #include "ratelimit.h"
+#include "hash.h"
 
 #include "alloc.h"
 #include "fdio.h"
@@ -275,23 +276,14 @@ bool ratelimit_entry_parse(const char *data, size_t len, const char *key, struct
 
 /* ---- the store ---- */
 
-static uint64_t fnv1a(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 1099511628211ull;
-	}
-	return h;
-}
-
 /* Opens (creating) key's file with an exclusive lock held; -1 on error. */
 static int open_locked(const char *dir, const char *key)
 {
 	char hash[17];
 	struct sbuf path = SBUF_INIT;
 	int fd = -1;
-	snprintf(hash, sizeof hash, "%016llx", (unsigned long long)fnv1a(key));
+	uint64_t h = hash_fnv1a(HASH_STORE_BASIS, key, strlen(key));
+	snprintf(hash, sizeof hash, "%016llx", (unsigned long long)h);
 	sbuf_printf(&path, "%s/%.2s", dir, hash);
 	if (mkdir(path.s, 0700) < 0 && errno != EEXIST)
 		goto out;

@@ -4,7 +4,6 @@
 #include "rcptcheck.h"
 
 #include "alloc.h"
-#include "fdio.h"
 
 #include <errno.h>
 #include <fcntl.h>

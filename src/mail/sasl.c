@@ -4,6 +4,7 @@
 #include "sasl.h"
 
 #include "base64.h"
+#include "scan.h"
 #include "tlsctl.h"
 
 #include <string.h>
@@ -103,12 +104,10 @@ static bool cram_digest(const char *p, size_t n, struct sbuf *out)
 		return false;
 	sbuf_clear(out);
 	for (size_t i = 0; i < n; i++) {
-		char c = p[i];
-		if (c >= 'A' && c <= 'F')
-			c = (char)(c - 'A' + 'a');
-		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+		int v = scan_hex_digit(p[i]);
+		if (v < 0)
 			return false;
-		sbuf_append_char(out, c);
+		sbuf_append_char(out, "0123456789abcdef"[v]);
 	}
 	return true;
 }

@@ -1,14 +1,15 @@
 /*
  * smtp_auth.c: client side of SMTP AUTH (RFC 4954) with PLAIN (RFC 4616),
  * LOGIN and CRAM-MD5 (RFC 2195), used by qmail-remote (smtp_client_int.h).
- * The mechanism is picked from the peer's EHLO AUTH list: CRAM-MD5 (when
- * an HMAC-MD5 hook exists), then PLAIN, then LOGIN.  Credentials are never
+ * The mechanism is picked from the peer's EHLO AUTH list: CRAM-MD5 (with
+ * md5.h's HMAC, as the server side), then PLAIN, then LOGIN.  Credentials are never
  * sent in plaintext unless the route allows it (smtproutes.h), and never
  * logged.  A failed AUTH is a temporary failure: the credentials are local
  * configuration, so the message waits instead of bouncing.
  */
 
 #include "base64.h"
+#include "md5.h"
 
 #include <string.h>
 #include <strings.h>
@@ -77,15 +78,14 @@ static int auth_cram(struct smtp_sess *s)
 		return code;
 	struct sbuf chal = SBUF_INIT, resp = SBUF_INIT;
 	const char *c = s->rep.lines.v[0];
-	unsigned char mac[16];
-	if (base64_decode(c, strlen(c), &chal) < 0 ||
-	    !s->h->hmac_md5(s->job->auth_pass, strlen(s->job->auth_pass), chal.s ? chal.s : "",
-			    chal.len, mac)) {
+	unsigned char mac[MD5_LEN];
+	if (base64_decode(c, strlen(c), &chal) < 0) {
 		smtp_client_put(s, "*");
 		code = smtp_client_flush(s, SMTP_TEMP) ? smtp_client_reply(s, SMTP_TEMP) : -1;
 		sbuf_free(&chal);
 		return code > 0 ? 501 : code;
 	}
+	md5_hmac(s->job->auth_pass, strlen(s->job->auth_pass), chal.s ? chal.s : "", chal.len, mac);
 	sbuf_printf(&resp, "%s ", s->job->auth_user);
 	for (size_t i = 0; i < sizeof mac; i++)
 		sbuf_printf(&resp, "%02x", mac[i]);
@@ -107,7 +107,7 @@ bool smtp_auth_run(struct smtp_sess *s)
 	}
 	const char *m = sbuf_cstr(&s->auth_mechs);
 	int code;
-	if (s->h->hmac_md5 && offers(m, "CRAM-MD5"))
+	if (offers(m, "CRAM-MD5"))
 		code = auth_cram(s);
 	else if (offers(m, "PLAIN"))
 		code = auth_plain(s);

@@ -38,9 +38,6 @@ struct smtp_hooks {
 	/* TLS handshake on the bio's fd; on success switch the bio's
 	 * transport (bio_set_io) and fill info ("TLSv1.3 cipher"). 0 / -1. */
 	int (*starttls)(void *ctx, struct bio *b, struct sbuf *info, struct sbuf *err);
-	/* HMAC-MD5 for CRAM-MD5; NULL: CRAM-MD5 is not used. */
-	bool (*hmac_md5)(const void *key, size_t key_len, const void *msg, size_t msg_len,
-			 unsigned char out[16]);
 	void *ctx;
 };
 

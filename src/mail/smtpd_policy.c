@@ -244,12 +244,11 @@ const struct spf_dns *smtpd_policy_dns(struct smtpd_policy *p)
 		}
 		sbuf_free(&err);
 	}
-	if (p->dns && shared_cache && !p->has_cache) {
+	if (p->dns && shared_cache && !p->cached.cache) {
 		const struct dnscache_source src = {spf_dns_lookup_ttl, p->dns};
 		dnscache_dns_init(&p->cached, shared_cache, &src);
-		p->has_cache = true;
 	}
-	return p->has_cache ? &p->cached.ops : p->dns;
+	return p->cached.cache ? &p->cached.ops : p->dns;
 }
 
 /* $RBLSMTPD as rblsmtpd reads it: 1 decided (reply set or not), 0 not set. */

@@ -64,8 +64,7 @@ struct smtpd_policy {
 	uint64_t tarpit_count, tarpit_delay;
 	struct spf_dns *dns;     /* the resolver, opened on first use */
 	bool has_dns_failed;
-	struct dnscache_dns cached; /* in front of dns, when the zygote made a cache */
-	bool has_cache;
+	struct dnscache_dns cached; /* in front of dns when .cache is set (the zygote made one) */
 	struct spp_config spp;
 	struct ratelimit_rules ratelimit_ip, ratelimit_auth;
 	char *ratelimit_dir;

@@ -116,14 +116,19 @@ static bool when_starttls(const struct smtpd_session *s)
 	return s->tls_ctl >= 0 && !s->is_tls;
 }
 
+static bool auth_offered(const struct smtpd_session *s)
+{
+	return s->is_tls && s->auth_user.len == 0; /* D-10 */
+}
+
 static bool when_auth(const struct smtpd_session *s)
 {
-	return s->is_tls && s->auth_user.len == 0 && !s->want_cram; /* D-10 */
+	return auth_offered(s) && !s->want_cram;
 }
 
 static bool when_auth_cram(const struct smtpd_session *s)
 {
-	return s->is_tls && s->auth_user.len == 0 && s->want_cram;
+	return auth_offered(s) && s->want_cram;
 }
 
 struct ehlo_ext {

@@ -151,12 +151,19 @@ int vpasswd_parse_line(const char *line, size_t len, struct vpw_entry *out)
 	return rc;
 }
 
-void vpasswd_format_line(const struct vpw_entry *e, struct sbuf *out)
+/* "hash:maildir:uid:gid[:cram]": the line after the address, the cdb value. */
+static void format_value(const struct vpw_entry *e, struct sbuf *out)
 {
-	sbuf_printf(out, "%s:%s:%s:%llu:%llu", e->addr, e->hash, e->maildir,
-	            (unsigned long long)e->uid, (unsigned long long)e->gid);
+	sbuf_printf(out, "%s:%s:%llu:%llu", e->hash, e->maildir, (unsigned long long)e->uid,
+	            (unsigned long long)e->gid);
 	if (e->cram)
 		sbuf_printf(out, ":%s", e->cram);
+}
+
+void vpasswd_format_line(const struct vpw_entry *e, struct sbuf *out)
+{
+	sbuf_printf(out, "%s:", e->addr);
+	format_value(e, out);
 }
 
 void vpasswd_entry_free(struct vpw_entry *e)
@@ -269,10 +276,7 @@ int vpasswd_build_cdb(const struct vpw_list *l, const char *cdb_path)
 	for (size_t i = 0; i < l->n; i++) {
 		const struct vpw_entry *e = &l->v[i];
 		sbuf_clear(&v);
-		sbuf_printf(&v, "%s:%s:%llu:%llu", e->hash, e->maildir, (unsigned long long)e->uid,
-		            (unsigned long long)e->gid);
-		if (e->cram)
-			sbuf_printf(&v, ":%s", e->cram);
+		format_value(e, &v);
 		if (cdbmap_build_add(&w, e->addr, strlen(e->addr), v.s, v.len) < 0) {
 			sbuf_free(&v);
 			cdbmap_build_abort(&w);

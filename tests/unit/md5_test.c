@@ -2,6 +2,7 @@
  * schedule against Dovecot's CRAM-MD5 scheme and against OpenSSL. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
@@ -11,7 +12,17 @@
 #include <string.h>
 
 #include "md5.h"
-#include "tls_hmac.h"
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+/* OpenSSL's HMAC-MD5 as the reference; false if the library refuses. */
+static bool ref_hmac_md5(const void *key, size_t key_len, const void *msg, size_t msg_len,
+                         unsigned char out[MD5_LEN])
+{
+	unsigned int len = 0;
+	return HMAC(EVP_md5(), key, (int)key_len, msg, msg_len, out, &len) != NULL &&
+	       len == MD5_LEN;
+}
 
 static void hex(const unsigned char *p, size_t n, char *out)
 {
@@ -69,7 +80,7 @@ static void test_md5_lengths(void **state)
 		 * a key over 64 bytes is replaced by its MD5. */
 		unsigned char h1[MD5_LEN], h2[MD5_LEN];
 		md5_hmac(buf, lens[i], "x", 1, h1);
-		if (tls_hmac_md5(buf, lens[i], "x", 1, h2))
+		if (ref_hmac_md5(buf, lens[i], "x", 1, h2))
 			assert_memory_equal(h1, h2, MD5_LEN);
 		md5_hmac(a, sizeof a, "x", 1, b);
 		if (lens[i] > MD5_BLOCK_LEN)
@@ -154,7 +165,7 @@ static void test_against_openssl(void **state)
 		for (size_t i = 0; i < ml; i++)
 			msg[i] = (unsigned char)rand();
 		md5_hmac(key, kl, msg, ml, a);
-		if (!tls_hmac_md5(key, kl, msg, ml, b))
+		if (!ref_hmac_md5(key, kl, msg, ml, b))
 			skip();
 		assert_memory_equal(a, b, MD5_LEN);
 	}

@@ -80,7 +80,7 @@ static void run_script(struct run *r, const char *script, struct smtp_job *j)
 		j->msg = "Subject: x\n\n.dot\n";
 		j->msg_len = strlen(j->msg);
 	}
-	struct smtp_hooks h = { fake_starttls, NULL, NULL };
+	struct smtp_hooks h = { fake_starttls, NULL };
 	smtp_result_init(&r->res, j->n_rcpt);
 	smtp_client_run(&b, j, &h, &r->res);
 	bio_free(&b);
@@ -211,6 +211,22 @@ static void test_auth(void **state)
 	run_free(&r);
 }
 
+/* CRAM-MD5 first when offered: RFC 2195's own example exchange. */
+static void test_auth_cram(void **state)
+{
+	(void)state;
+	struct run r;
+	struct smtp_job j = { .auth_user = "tim", .auth_pass = "tanstaaftanstaaf",
+			      .allow_plain_auth = true };
+	run_script(&r, "220 hi\r\n250-mx\r\n250 AUTH PLAIN CRAM-MD5\r\n"
+		       "334 PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2UucmVzdG9uLm1jaS5uZXQ+\r\n"
+		       "235 ok\r\n" OKS OKS "354 go\r\n" OKS, &j);
+	assert_int_equal(r.res.outcome, SMTP_OK);
+	assert_non_null(strstr(sbuf_cstr(&r.f.sent), "AUTH CRAM-MD5\r\n"
+			       "dGltIGI5MTNhNjAyYzdlZGE3YTQ5NWI0ZTZlNzMzNGQzODkw\r\n"));
+	run_free(&r);
+}
+
 static void test_base64(void **state)
 {
 	(void)state;
@@ -267,7 +283,7 @@ static void test_reuse(void **state)
 		struct smtp_job j = { .helo = "me.example", .host_text = "mx[192.0.2.1]",
 		                      .sender = "s@o.example", .rcpts = rcpts, .n_rcpt = 1,
 		                      .msg = "Subject: x\n\nbody\n", .msg_len = 17 };
-		struct smtp_hooks h = { fake_starttls, NULL, NULL };
+		struct smtp_hooks h = { fake_starttls, NULL };
 		struct smtp_result r1, r2;
 		smtp_result_init(&r1, 1);
 		struct smtp_sess *s = smtp_client_open(&b, &j, &h, &r1);
@@ -303,6 +319,7 @@ int main(void)
 		cmocka_unit_test(test_no_rcpt_accepted),
 		cmocka_unit_test(test_bare_cr_never_ends_data),
 		cmocka_unit_test(test_auth),
+		cmocka_unit_test(test_auth_cram),
 		cmocka_unit_test(test_reuse),
 		cmocka_unit_test(test_base64),
 	};

@@ -53,16 +53,11 @@ static int split_input(char *buf, size_t len, char **user, char **pass, char **s
 	return 0;
 }
 
-static bool is_digest(const char *s)
-{
-	return strlen(s) == VPASSWD_DIGEST_LEN &&
-	       strspn(s, "0123456789abcdefABCDEF") == VPASSWD_DIGEST_LEN;
-}
-
-/* The yescrypt check always; with a digest, the CRAM-MD5 check too. */
+/* The yescrypt check always; the CRAM-MD5 check too (vpasswd_verify_cram
+ * is false unless the user has a secret and pass is a digest). */
 static bool check(const char *pass, const char *stamp, const struct vpw_entry *e)
 {
-	bool by_cram = e && e->cram && is_digest(pass) && vpasswd_verify_cram(e->cram, stamp, pass);
+	bool by_cram = e && vpasswd_verify_cram(e->cram, stamp, pass);
 	bool by_hash = vpasswd_verify(pass, e ? e->hash : NULL);
 	return by_cram || by_hash;
 }

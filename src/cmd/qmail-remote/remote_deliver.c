@@ -9,7 +9,6 @@
 
 #include "remote.h"
 #include "tcpto.h"
-#include "tls_hmac.h"
 
 /* The one connection this process holds (at most one at a time). */
 static struct remote_live {
@@ -89,7 +88,7 @@ static void live_open(struct remote_delivery *d, const struct remote_target *t, 
 	live.j.tls = tls_off ? SMTP_TLS_OFF : live.tls.mode;
 	bio_init(&live.b, live.tls.fd, live.tls.fd);
 	bio_set_timeout(&live.b, d->conf.timeout_remote * 1000u);
-	live.h = (struct smtp_hooks){ remote_tls_starttls, tls_hmac_md5, &live.tls };
+	live.h = (struct smtp_hooks){ remote_tls_starttls, &live.tls };
 	bool is_smtps = t->port == REMOTE_PORT_SMTPS;
 	sbuf_clear(&live.info);
 	if (is_smtps && remote_tls_starttls(&live.tls, &live.b, &live.info, &err) < 0) {
