@@ -111,13 +111,15 @@ int main(int argc, char **argv)
 	smtpd_session_init(&s, &cfg, 0, 1);
 	smtpd_policy_attach(&policy, &s);
 	int code = smtpd_session_run(&s);
+	/* A session forked by the zygote ends without freeing anything, without
+	 * the exit handlers and without the library destructors (libunbound's,
+	 * the C library's): nothing of them is needed, and each page they touch
+	 * is one the zygote shares with us, so freeing (the inherited resolver
+	 * above all) costs a copy of every such page. */
+	if (zygote_is_session())
+		_exit(code);
 	smtpd_session_free(&s);
 	smtpd_policy_free(&policy);
 	smtpd_config_free(&cfg);
-	/* A session forked by the zygote ends without the exit handlers and
-	 * library destructors (libunbound's, the C library's): nothing of them
-	 * is needed, and running them costs a copy of every page they touch. */
-	if (zygote_is_session())
-		_exit(code);
 	return code;
 }
