@@ -27,7 +27,7 @@ import pytest
 
 import qng
 from conftest import MODES
-from tls_fixture import auth_plain, client_ctx
+from tls_fixture import auth_plain, checkpassword_script, client_ctx
 
 CAROL = "carol@" + qng.DOMAIN      # added with --cram
 CAROL_PW = "carol-cram-pw-7"
@@ -41,22 +41,9 @@ RULES = ('127.0.0.2:allow\n'
          ':allow\n')
 
 # cmd5checkpw's interface: fd 3 holds user NUL digest NUL challenge NUL.
-EXT_CHECKPW = """#!/usr/bin/python3
-import hashlib, hmac, os, sys
-data = b""
-while True:
-    b = os.read(3, 4096)
-    if not b:
-        break
-    data += b
-f = data.split(b"\\0")
-if len(f) < 3:
-    sys.exit(2)
-want = hmac.new(%r, f[2], hashlib.md5).hexdigest().encode()
-if f[0] == %r and hmac.compare_digest(want, f[1]):
-    os.execvp(sys.argv[1], sys.argv[1:])
-sys.exit(1)
-""" % (EXT_PW.encode(), EXT_USER.encode())
+EXT_CHECKPW = checkpassword_script(
+    "f[0] == %r and hmac.compare_digest(hmac.new(%r, f[2], hashlib.md5).hexdigest().encode(), "
+    "f[1])" % (EXT_USER.encode(), EXT_PW.encode()))
 
 
 class CramInstance(qng.Instance):

@@ -19,11 +19,11 @@ import qng
 
 
 class TLSListener:
-    def __init__(self, inst, mode="-S", env=None, smtpd_args=()):
+    def __init__(self, inst, mode="-S", env=None, smtpd_args=(), listen_args=()):
         self.inst = inst
         self.port = qng.free_port()
         self.log = inst.path("log", "tls-%d.log" % self.port)
-        argv = [inst.bin("qmail-listen"), mode, "-s", "tls-test", "127.0.0.1",
+        argv = [inst.bin("qmail-listen"), mode] + list(listen_args) + ["-s", "tls-test", "127.0.0.1",
                 str(self.port), inst.bin("qmail-smtpd")] + list(smtpd_args)
         logf = open(self.log, "ab")
         if qng.is_root():
@@ -95,6 +95,28 @@ def client_ctx(**kw):
     for k, v in kw.items():
         setattr(ctx, k, v)
     return ctx
+
+
+def checkpassword_script(accepts):
+    """A checkpassword program in Python: it reads fd 3 (fields NUL-split
+    into f, checkpassword's and cmd5checkpw's interface), exits 2 when
+    there are fewer than 3, runs its arguments when the expression accepts
+    is true and exits 1 otherwise."""
+    return """#!/usr/bin/python3
+import hashlib, hmac, os, sys
+data = b""
+while True:
+    b = os.read(3, 4096)
+    if not b:
+        break
+    data += b
+f = data.split(b"\\0")
+if len(f) < 3:
+    sys.exit(2)
+if %s:
+    os.execvp(sys.argv[1], sys.argv[1:])
+sys.exit(1)
+""" % accepts
 
 
 def auth_plain(user, pw):

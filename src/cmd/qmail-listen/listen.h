@@ -64,6 +64,16 @@ struct endpoint {
 	bool is_v6;               /* false for IPv4-mapped IPv6 addresses */
 };
 
+/* What a TLS proxy knows of its session: the client's address and the
+ * rules' settings for the password checks it runs (listen_auth.c); ""
+ * where the rules set nothing.  The pool's job packet carries it. */
+#define LISTEN_PROG_MAX 1024
+struct listen_peer {
+	char ip[64];
+	char checkpassword[LISTEN_PROG_MAX]; /* CHECKPASSWORD */
+	char fail_max[24];                   /* AUTHFAILIPMAX */
+};
+
 /* listen_sock.c */
 int listen_bind(const char *host, const char *port, int fds[LISTEN_FDS_MAX],
                 size_t *n_fds);
@@ -111,21 +121,21 @@ void listen_tls_load(const struct listen_opts *o);
  * (an "A" answered, noise ignored), -1 when it was closed (the program
  * ended, or no proxy could be started). */
 bool listen_tls_lazy(const struct listen_opts *o);
-pid_t listen_tls_request(const struct listen_opts *o, int ctl, const char *ip);
+pid_t listen_tls_request(const struct listen_opts *o, int ctl, const struct listen_peer *peer);
 /* Implicit TLS on the fast path: the client socket *sock goes to a proxy
  * (listen_tlspool.c), which starts the handshake at once; *sock becomes
  * the program's plaintext end and *ctl its control channel, and assign
  * gets TLSCTLFD and TLSMODE=implicit.  The proxy's pid; 0 without a
  * certificate (logged "notls": the connection is closed); -1 on failure. */
-pid_t listen_tls_implicit(const struct listen_opts *o, int *sock, int *ctl, const char *ip,
-                          struct strlist *assign);
+pid_t listen_tls_implicit(const struct listen_opts *o, int *sock, int *ctl,
+                          const struct listen_peer *peer, struct strlist *assign);
 
 /* The proxy's side (listen_tls.c): drop to the proxy uid, non-dumpable
  * (exits on failure); one session: handshake on sock, result to ctl,
  * relay to plain (sock and plain are closed, ctl is not); the contexts
  * freed before exit. */
 void listen_tls_become_proxy(const struct listen_opts *o);
-int listen_tls_serve(int ctl, int sock, int plain, const char *ip);
+int listen_tls_serve(int ctl, int sock, int plain, const struct listen_peer *peer);
 void listen_tls_unload(void);
 
 /* listen_tlspool.c: run one STARTTLS session (ctl, fds: client socket and
@@ -139,7 +149,7 @@ void listen_tls_unload(void);
 #define TLSPOOL_POLL_EXTRA TLSPOOL_IDLE_MAX
 struct pollfd;
 pid_t listen_tlspool_run(const struct listen_opts *o, int ctl, const int fds[2],
-                         const char *ip);
+                         const struct listen_peer *peer);
 size_t listen_tlspool_fill(struct pollfd *pfd, size_t max);
 void listen_tlspool_events(const struct pollfd *pfd, size_t n);
 int listen_tlspool_expire(void);
@@ -148,11 +158,17 @@ void listen_tlspool_reloaded(void);
 
 /* listen_proxy.c: relays until either side ends; -1 after a TLS error. */
 struct tls_conn;
-int listen_proxy_run(struct tls_conn *tls, int sock, int plain, int ctl, const char *ip);
+int listen_proxy_run(struct tls_conn *tls, int sock, int plain, int ctl,
+                     const struct listen_peer *peer);
 
 /* listen_auth.c */
 int listen_auth_init(void);
-void listen_auth_serve(int ctl, const char *ip, char *msg, size_t len);
+/* peer for ip from the program's assignments (NAME=VALUE, NAME alone
+ * unsets; the last one counts); false, logged, when a value is too long:
+ * it is then "-", so a too long CHECKPASSWORD fails every check (4.7.0)
+ * instead of running another program. */
+bool listen_peer_init(struct listen_peer *peer, const char *ip, const struct strlist *assign);
+void listen_auth_serve(int ctl, const struct listen_peer *peer, char *msg, size_t len);
 
 /* listen_loop.c */
 int listen_loop(const struct listen_opts *o, const int *fds, size_t n_fds);

@@ -4,16 +4,18 @@
  *
  * qmail-smtpd (uid qmaild) cannot read users/vpasswd.cdb; it sends the
  * credentials over the control channel and the proxy (its own uid) runs
- * the checkpassword program: $CHECKPASSWORD, else the first line of
+ * the checkpassword program: CHECKPASSWORD from the client's tcprules,
+ * else $CHECKPASSWORD of qmail-listen itself, else the first line of
  * control/checkpassword, else $QMAILHOME/bin/qmail-checkpassword, as
- * "PROG /bin/true" with the credentials on fd 3.
+ * "PROG /bin/true" with the credentials on fd 3.  The rules' settings
+ * come with the session (struct listen_peer, filled by the loop from the
+ * same assignments the program gets): qmail-smtpd never names them.
  *
  * D-11's per-IP budget: a table in memory shared (MAP_SHARED) by every
  * process the listener forks, so all connections of one service count
- * together; AUTH_IP_FAIL_MAX failures (environment AUTHFAILIPMAX of
- * qmail-listen itself: tcprules settings reach the program, not the
- * proxy) within AUTH_IP_WINDOW_S, after which the address gets
- * TLSCTL_AUTH_BUDGET without the program being run.
+ * together; AUTH_IP_FAIL_MAX failures (AUTHFAILIPMAX from the rules, else
+ * from qmail-listen's environment) within AUTH_IP_WINDOW_S, after which
+ * the address gets TLSCTL_AUTH_BUDGET without the program being run.
  */
 #include "listen.h"
 
@@ -43,7 +45,7 @@
 #define AUTH_CHECK_TIMEOUT_MS 30000
 
 struct fail_entry {
-	char ip[48];
+	char ip[64];
 	unsigned fails;
 	time_t since;
 };
@@ -104,31 +106,70 @@ static struct fail_entry *entry_for(const char *ip)
 	return oldest;
 }
 
-static uint64_t budget(void)
+/* NAME's value in assign (the last assignment counts; NAME alone unsets):
+ * copied to out (cap bytes); "-" and false when it does not fit. */
+static bool assigned(const struct strlist *assign, const char *name, char *out, size_t cap)
 {
-	const char *v = getenv("AUTHFAILIPMAX");
+	size_t len = strlen(name);
+	out[0] = '\0';
+	for (size_t i = 0; i < assign->n; i++) {
+		const char *a = assign->v[i];
+		if (strncmp(a, name, len) != 0 || (a[len] != '=' && a[len] != '\0'))
+			continue;
+		if (a[len] == '\0') {
+			out[0] = '\0';
+		} else if (strlen(a + len + 1) >= cap) {
+			snprintf(out, cap, "-");
+			fprintf(stderr, "tcpserver: warning: %s from the rules is too long\n", name);
+			return false;
+		} else {
+			memcpy(out, a + len + 1, strlen(a + len + 1) + 1);
+		}
+	}
+	return true;
+}
+
+bool listen_peer_init(struct listen_peer *peer, const char *ip, const struct strlist *assign)
+{
+	snprintf(peer->ip, sizeof peer->ip, "%s", ip);
+	bool ok = assigned(assign, "CHECKPASSWORD", peer->checkpassword,
+	                   sizeof peer->checkpassword);
+	return assigned(assign, "AUTHFAILIPMAX", peer->fail_max, sizeof peer->fail_max) && ok;
+}
+
+static uint64_t budget(const struct listen_peer *peer)
+{
+	const char *v = peer->fail_max[0] ? peer->fail_max : getenv("AUTHFAILIPMAX");
 	uint64_t n;
 	if (v && scan_u64_str(v, 1000000, &n) && n > 0)
 		return n;
 	return AUTH_IP_FAIL_MAX;
 }
 
-static bool over_budget(const char *ip, bool add_failure)
+static bool over_budget(const struct listen_peer *peer, bool add_failure)
 {
 	if (!table)
 		return false;
+	uint64_t max = budget(peer);
 	lock();
-	struct fail_entry *e = entry_for(ip);
+	struct fail_entry *e = entry_for(peer->ip);
 	if (add_failure)
 		e->fails++;
-	bool over = e->fails >= budget();
+	bool over = e->fails >= max;
 	unlock();
 	return over;
 }
 
-static char *checkpassword_prog(void)
+/* The program to run, or NULL (logged) when the rules name one that is
+ * not an absolute path: no other program is run in its place. */
+static char *checkpassword_prog(const struct listen_peer *peer)
 {
-	const char *v = getenv("CHECKPASSWORD");
+	if (peer->checkpassword[0] && peer->checkpassword[0] != '/') {
+		fprintf(stderr, "tcpserver: warning: CHECKPASSWORD from the rules is not an "
+		        "absolute path\n");
+		return NULL;
+	}
+	const char *v = peer->checkpassword[0] ? peer->checkpassword : getenv("CHECKPASSWORD");
 	if (v && v[0] == '/')
 		return xstrdup(v);
 	struct sbuf line = SBUF_INIT;
@@ -156,12 +197,17 @@ static int wait_child(pid_t pid)
 	return -1;
 }
 
-static char run_checkpassword(const char *blob, size_t len)
+static char run_checkpassword(const struct listen_peer *peer, const char *blob, size_t len)
 {
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return TLSCTL_AUTH_TEMP;
-	char *prog = checkpassword_prog();
+	char *prog = checkpassword_prog(peer);
+	if (!prog) {
+		close(p[0]);
+		close(p[1]);
+		return TLSCTL_AUTH_TEMP;
+	}
 	pid_t pid = fork();
 	if (pid == 0) {
 		char *argv[] = {prog, (char *)"/bin/true", NULL};
@@ -189,19 +235,19 @@ static char run_checkpassword(const char *blob, size_t len)
 	}
 }
 
-void listen_auth_serve(int ctl, const char *ip, char *msg, size_t len)
+void listen_auth_serve(int ctl, const struct listen_peer *peer, char *msg, size_t len)
 {
 	const char *user, *blob;
 	size_t blob_len;
 	char reply[2] = {'A', TLSCTL_AUTH_MISUSE};
 	if (tlsctl_parse_auth(msg, len, &user, &blob, &blob_len) == 0) {
-		if (over_budget(ip, false))
+		if (over_budget(peer, false))
 			reply[1] = TLSCTL_AUTH_BUDGET;
 		else
-			reply[1] = run_checkpassword(blob, blob_len);
-		if (reply[1] == TLSCTL_AUTH_REJECT && over_budget(ip, true))
+			reply[1] = run_checkpassword(peer, blob, blob_len);
+		if (reply[1] == TLSCTL_AUTH_REJECT && over_budget(peer, true))
 			reply[1] = TLSCTL_AUTH_BUDGET;
-		fprintf(stderr, "tcpserver: auth %ld %s %s\n", (long)getpid(), ip,
+		fprintf(stderr, "tcpserver: auth %ld %s %s\n", (long)getpid(), peer->ip,
 		        reply[1] == TLSCTL_AUTH_OK ? "ok" : "failed");
 	}
 	explicit_bzero(msg, len);

@@ -20,6 +20,7 @@ struct child {
 	pid_t pid;
 	char ip[64];
 	int ctl;                /* the loop's end of a lazy TLS channel, or -1 */
+	struct listen_peer *peer; /* with ctl: for its proxy (owned), else NULL */
 	bool via_zygote;        /* a child of the zygote: its end comes as a report */
 };
 
@@ -49,12 +50,15 @@ static void log_status(const struct loop *l)
 	fprintf(stderr, "tcpserver: status: %zu/%zu\n", l->n_kids, l->o->max_conn);
 }
 
-static void add_child(struct loop *l, pid_t pid, const char *ip, int ctl, bool via_zygote)
+/* peer: NULL without a lazy TLS channel; the loop owns it from here. */
+static void add_child(struct loop *l, pid_t pid, const char *ip, int ctl,
+                      struct listen_peer *peer, bool via_zygote)
 {
 	for (size_t i = 0; i < l->o->max_conn; i++) {
 		if (l->kids[i].pid == 0) {
 			l->kids[i].pid = pid;
 			l->kids[i].ctl = ctl;
+			l->kids[i].peer = peer;
 			l->kids[i].via_zygote = via_zygote;
 			snprintf(l->kids[i].ip, sizeof l->kids[i].ip, "%s", ip);
 			l->n_kids++;
@@ -69,6 +73,8 @@ static void forget(struct child *k)
 	if (k->ctl >= 0)
 		close(k->ctl);
 	k->ctl = -1;
+	free(k->peer);
+	k->peer = NULL;
 }
 
 /* A session ended: reaped here, or reported by the zygote. */
@@ -121,7 +127,7 @@ static void refuse_busy(int sock, const struct endpoint *remote, size_t total, s
  * service hands the client socket to a proxy at once and the program gets
  * the plaintext end (*sock) and its control channel (ctl[1]).  1: go on,
  * 0 or -1: the connection ends (logged). */
-static int connection_tls(struct loop *l, int *sock, int ctl[2], const char *ip,
+static int connection_tls(struct loop *l, int *sock, int ctl[2], const struct listen_peer *peer,
                           struct strlist *assign, pid_t *proxy)
 {
 	if (listen_tls_lazy(l->o)) {
@@ -131,7 +137,7 @@ static int connection_tls(struct loop *l, int *sock, int ctl[2], const char *ip,
 		}
 		listen_assign_tls(assign, "starttls");
 	} else if (l->o->tls_mode == LISTEN_TLS_IMPLICIT) {
-		*proxy = listen_tls_implicit(l->o, sock, &ctl[1], ip, assign);
+		*proxy = listen_tls_implicit(l->o, sock, &ctl[1], peer, assign);
 		return *proxy > 0 ? 1 : (int)*proxy;
 	}
 	return 1;
@@ -156,9 +162,15 @@ static void spawn_connection(struct loop *l, int sock, const struct endpoint *lo
 	struct strlist assign;
 	int ctl[2] = {-1, -1};
 	pid_t proxy = 0;
+	struct listen_peer *peer = NULL;
 	int rc = listen_prepare(l->o, local, remote, &assign);
+	if (rc > 0 && l->o->tls_mode != LISTEN_TLS_NONE) {
+		/* the rules' settings for the proxy's password checks */
+		peer = xmalloc(sizeof *peer);
+		(void)listen_peer_init(peer, remote->ip, &assign);
+	}
 	if (rc > 0)
-		rc = connection_tls(l, &sock, ctl, remote->ip, &assign, &proxy);
+		rc = connection_tls(l, &sock, ctl, peer, &assign, &proxy);
 	pid_t pid = -1;
 	bool via_zygote = false;
 	if (rc > 0 && l->o->want_zygote && listen_zygote_start(l->o) == 0) {
@@ -177,9 +189,14 @@ static void spawn_connection(struct loop *l, int sock, const struct endpoint *lo
 			        pid == -2 ? "" : ": ", pid == -2 ? "" : strerror(errno));
 		if (ctl[0] >= 0)
 			close(ctl[0]);
+		free(peer);
 		return;
 	}
-	add_child(l, pid, remote->ip, ctl[0], via_zygote);
+	if (ctl[0] < 0) {
+		free(peer); /* implicit TLS: the proxy has its copy */
+		peer = NULL;
+	}
+	add_child(l, pid, remote->ip, ctl[0], peer, via_zygote);
 	log_started(l, pid, proxy, local, remote);
 }
 
@@ -192,7 +209,11 @@ static void fork_connection(struct loop *l, int sock, const struct endpoint *loc
 	struct strlist tls = {0};
 	int ctl[2] = {-1, -1};
 	pid_t proxy = 0, pid = -1;
-	if (connection_tls(l, &sock, ctl, remote->ip, &tls, &proxy) > 0) {
+	/* the rules are applied in the child: the proxy gets only the address
+	 * (listen_child.c warns when the rules set its variables) */
+	struct listen_peer *peer = xmalloc(sizeof *peer);
+	(void)listen_peer_init(peer, remote->ip, &tls);
+	if (connection_tls(l, &sock, ctl, peer, &tls, &proxy) > 0) {
 		pid = fork();
 		if (pid < 0)
 			fprintf(stderr, "tcpserver: warning: unable to fork: %s\n", strerror(errno));
@@ -206,12 +227,16 @@ static void fork_connection(struct loop *l, int sock, const struct endpoint *loc
 	close(sock);
 	if (ctl[1] >= 0)
 		close(ctl[1]);
+	if (pid < 0 || ctl[0] < 0) {
+		free(peer);
+		peer = NULL;
+	}
 	if (pid < 0) {
 		if (ctl[0] >= 0)
 			close(ctl[0]);
 		return;
 	}
-	add_child(l, pid, remote->ip, ctl[0], false);
+	add_child(l, pid, remote->ip, ctl[0], peer, false);
 	fprintf(stderr, "tcpserver: pid %ld from %s\n", (long)pid, remote->ip);
 	if (proxy > 0)
 		fprintf(stderr, "tcpserver: tls proxy %ld for %ld\n", (long)proxy, (long)pid);
@@ -253,7 +278,7 @@ static void serve_connection(struct loop *l, int sock)
 /* A lazy TLS channel is readable: a STARTTLS request, or the program ended. */
 static void serve_channel(struct loop *l, struct child *k)
 {
-	pid_t pid = listen_tls_request(l->o, k->ctl, k->ip);
+	pid_t pid = listen_tls_request(l->o, k->ctl, k->peer);
 	if (pid != 0)
 		k->ctl = -1;
 	if (pid > 0)

@@ -39,7 +39,7 @@ struct relay {
 	bool tls_ready, plain_ready; /* may have data to read (see above) */
 	struct lane down; /* TLS -> plaintext */
 	struct lane up;   /* plaintext -> TLS */
-	const char *ip;
+	const struct listen_peer *peer;
 };
 
 /* TLS -> down lane -> plain; true if anything moved. */
@@ -126,7 +126,7 @@ static void serve_ctl(struct relay *r)
 			r->ctl = -1; /* the caller closes it */
 		return;
 	}
-	listen_auth_serve(r->ctl, r->ip, msg, (size_t)n);
+	listen_auth_serve(r->ctl, r->peer, msg, (size_t)n);
 }
 
 static int wait_events(struct relay *r)
@@ -156,7 +156,8 @@ static int wait_events(struct relay *r)
 	return 0;
 }
 
-int listen_proxy_run(struct tls_conn *tls, int sock, int plain, int ctl, const char *ip)
+int listen_proxy_run(struct tls_conn *tls, int sock, int plain, int ctl,
+                     const struct listen_peer *peer)
 {
 	static struct relay r; /* 32 KiB of buffers: off the stack */
 	memset(&r, 0, sizeof r);
@@ -164,7 +165,7 @@ int listen_proxy_run(struct tls_conn *tls, int sock, int plain, int ctl, const c
 	r.sock = sock;
 	r.plain = plain;
 	r.ctl = ctl;
-	r.ip = ip;
+	r.peer = peer;
 	r.tls_ready = r.plain_ready = true;
 	(void)fd_set_nonblock(plain, 1);
 	for (;;) {

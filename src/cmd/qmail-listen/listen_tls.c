@@ -99,28 +99,28 @@ static void report(int ctl, struct tls_conn *c, const struct sbuf *err)
  * without TCP_NODELAY, Nagle holds a reply back behind the small records
  * before it (the session tickets after the handshake) until the client's
  * delayed ACK, 40 ms per turn on Linux.  (Fails harmlessly off TCP.) */
-int listen_tls_serve(int ctl, int sock, int plain, const char *ip)
+int listen_tls_serve(int ctl, int sock, int plain, const struct listen_peer *peer)
 {
 	struct sbuf err = SBUF_INIT;
 	int on = 1;
 	(void)setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
 	struct tls_conn *c = tls_server_accept(server, sock, HANDSHAKE_TIMEOUT_MS, &err);
 	report(ctl, c, &err);
-	fprintf(stderr, "tcpserver: tls %ld %s %s %s\n", (long)getpid(), ip,
+	fprintf(stderr, "tcpserver: tls %ld %s %s %s\n", (long)getpid(), peer->ip,
 	        c ? tls_conn_version(c) : "failed", c ? tls_conn_cipher(c) : err.s);
 	sbuf_free(&err);
-	int rc = c ? listen_proxy_run(c, sock, plain, ctl, ip) : -1;
+	int rc = c ? listen_proxy_run(c, sock, plain, ctl, peer) : -1;
 	tls_conn_close(c);
 	close(plain);
 	close(sock);
 	return rc;
 }
 
-pid_t listen_tls_implicit(const struct listen_opts *o, int *sock, int *ctl, const char *ip,
-                          struct strlist *assign)
+pid_t listen_tls_implicit(const struct listen_opts *o, int *sock, int *ctl,
+                          const struct listen_peer *peer, struct strlist *assign)
 {
 	if (!server) {
-		fprintf(stderr, "tcpserver: notls %ld %s\n", (long)getpid(), ip);
+		fprintf(stderr, "tcpserver: notls %ld %s\n", (long)getpid(), peer->ip);
 		return 0; /* no certificate: nothing to speak */
 	}
 	int ch[2], plain[2];
@@ -132,7 +132,7 @@ pid_t listen_tls_implicit(const struct listen_opts *o, int *sock, int *ctl, cons
 		return -1;
 	}
 	int fds[2] = {*sock, plain[0]};
-	pid_t pid = listen_tlspool_run(o, ch[0], fds, ip);
+	pid_t pid = listen_tlspool_run(o, ch[0], fds, peer);
 	close(ch[0]);
 	close(plain[0]);
 	close(*sock);
@@ -158,7 +158,7 @@ void listen_tls_unload(void)
 	server = NULL;
 }
 
-pid_t listen_tls_request(const struct listen_opts *o, int ctl, const char *ip)
+pid_t listen_tls_request(const struct listen_opts *o, int ctl, const struct listen_peer *peer)
 {
 	char msg[TLSCTL_MSG_MAX];
 	int fds[2];
@@ -170,7 +170,7 @@ pid_t listen_tls_request(const struct listen_opts *o, int ctl, const char *ip)
 	if (n <= 0) {
 		pid = -1; /* the program ended without TLS */
 	} else if (n == 1 && msg[0] == 'S' && n_fds == 2) {
-		pid = listen_tlspool_run(o, ctl, fds, ip);
+		pid = listen_tlspool_run(o, ctl, fds, peer);
 		if (pid < 0)
 			fprintf(stderr, "tcpserver: warning: unable to start the TLS proxy: %s\n",
 			        strerror(errno));

@@ -6,8 +6,9 @@
  * no idle one; it drops to the proxy uid, becomes non-dumpable and serves
  * that session.  Then, instead of exiting, it says "R" on its pool channel
  * (a SOCK_SEQPACKET socketpair with the loop) and waits for the next job:
- * one packet "J<ip>" with the session's control channel, client socket
- * and plaintext end attached.  The loop keeps up to TLSPOOL_IDLE_MAX idle
+ * one packet "J<ip>NUL<checkpassword>NUL<failmax>" (struct listen_peer)
+ * with the session's control channel, client socket and plaintext end
+ * attached.  The loop keeps up to TLSPOOL_IDLE_MAX idle
  * proxies for TLSPOOL_IDLE_MS and retires a proxy after TLSPOOL_USES
  * sessions (Postfix's smtpd max_use habit) or when the contexts are
  * reloaded (a proxy keeps the contexts it was forked with).  The loop
@@ -78,30 +79,69 @@ void listen_tlspool_reloaded(void)
 		if (pool[i].state == P_IDLE)
 			retire(&pool[i]); /* busy ones retire after their session */
 }
+#define JOB_MAX (1 + sizeof(struct listen_peer))
+
+/* The job packet for peer: its length (always fits: the fields are
+ * NUL-terminated within their arrays). */
+static size_t job_pack(const struct listen_peer *peer, char out[JOB_MAX])
+{
+	const char *field[3] = {peer->ip, peer->checkpassword, peer->fail_max};
+	size_t n = 0;
+	out[n++] = 'J';
+	for (size_t i = 0; i < 3; i++) {
+		size_t len = strlen(field[i]);
+		memcpy(out + n, field[i], len);
+		n += len;
+		if (i < 2)
+			out[n++] = '\0';
+	}
+	return n;
+}
+
+/* The loop's packet back into peer; -1 when it is not one of job_pack's. */
+static int job_unpack(const char *msg, size_t n, struct listen_peer *peer)
+{
+	char *field[3] = {peer->ip, peer->checkpassword, peer->fail_max};
+	size_t cap[3] = {sizeof peer->ip, sizeof peer->checkpassword, sizeof peer->fail_max};
+	if (n < 1 || msg[0] != 'J')
+		return -1;
+	size_t pos = 1;
+	for (size_t i = 0; i < 3; i++) {
+		const char *end = memchr(msg + pos, '\0', n - pos);
+		size_t len = end ? (size_t)(end - (msg + pos)) : n - pos;
+		if (len >= cap[i] || (i < 2) != (end != NULL))
+			return -1;
+		memcpy(field[i], msg + pos, len);
+		field[i][len] = '\0';
+		pos += len + (end != NULL);
+	}
+	return peer->ip[0] ? 0 : -1;
+}
+
 /* The proxy's life: the first session, then one job after another. */
 static void proxy_main(const struct listen_opts *o, int chan, int ctl, const int fds[2],
-                       const char *ip)
+                       const struct listen_peer *first)
 {
 	listen_tls_become_proxy(o);
-	(void)listen_tls_serve(ctl, fds[0], fds[1], ip);
+	(void)listen_tls_serve(ctl, fds[0], fds[1], first);
 	close(ctl);
 	for (;;) {
 		ERR_clear_error();
 		if (send(chan, "R", 1, MSG_NOSIGNAL) != 1)
 			break;
-		char msg[80];
+		char msg[JOB_MAX];
 		int got[3];
 		size_t n_got = 0;
-		ssize_t n = fdpass_recv(chan, msg, sizeof msg - 1, got, 3, &n_got, -1);
+		struct listen_peer peer;
+		ssize_t n = fdpass_recv(chan, msg, sizeof msg, got, 3, &n_got, -1);
 		if (n <= 0)
 			break; /* retired, or the loop is gone */
-		if (n < 2 || msg[0] != 'J' || n_got != 3) {
+		if (job_unpack(msg, (size_t)n, &peer) < 0 || n_got != 3) {
 			for (size_t i = 0; i < n_got; i++)
 				close(got[i]);
 			break;
 		}
-		msg[n] = '\0';
-		(void)listen_tls_serve(got[0], got[1], got[2], msg + 1);
+		(void)listen_tls_serve(got[0], got[1], got[2], &peer);
 		close(got[0]);
 	}
 	listen_tls_unload();
@@ -117,7 +157,7 @@ static struct proxy *slot(enum proxy_state st)
 }
 
 static pid_t start_proxy(const struct listen_opts *o, int ctl, const int fds[2],
-                         const char *ip)
+                         const struct listen_peer *peer)
 {
 	int ch[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ch) < 0)
@@ -128,7 +168,7 @@ static pid_t start_proxy(const struct listen_opts *o, int ctl, const int fds[2],
 		int keep[4] = {ch[1], ctl, fds[0], fds[1]};
 		fd_close_except(keep, 4);
 		listen_reset_signals();
-		proxy_main(o, ch[1], ctl, fds, ip);
+		proxy_main(o, ch[1], ctl, fds, peer);
 	}
 	close(ch[1]);
 	if (pid < 0) {
@@ -145,21 +185,21 @@ static pid_t start_proxy(const struct listen_opts *o, int ctl, const int fds[2],
 }
 
 pid_t listen_tlspool_run(const struct listen_opts *o, int ctl, const int fds[2],
-                         const char *ip)
+                         const struct listen_peer *peer)
 {
 	struct proxy *p;
+	char msg[JOB_MAX];
+	size_t n = job_pack(peer, msg);
 	while ((p = slot(P_IDLE)) != NULL) {
-		char msg[80];
-		int n = snprintf(msg, sizeof msg, "J%s", ip);
 		int job[3] = {ctl, fds[0], fds[1]};
-		if (fdpass_send(p->chan, msg, (size_t)n, job, 3) == 0) {
+		if (fdpass_send(p->chan, msg, n, job, 3) == 0) {
 			p->state = P_BUSY;
 			p->uses++;
 			return p->pid;
 		}
 		retire(p); /* a dying proxy: the next one, or a new one */
 	}
-	return start_proxy(o, ctl, fds, ip);
+	return start_proxy(o, ctl, fds, peer);
 }
 
 /* Its channel is readable: "R" (ready), or the proxy ended. */
