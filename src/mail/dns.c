@@ -18,13 +18,21 @@ struct dns {
 	struct ub_ctx *ub;
 };
 
-static bool name_char_ok(unsigned char c)
+static bool name_char_ok(unsigned char c, enum dns_name_chars chars)
 {
+	if (chars == DNS_NAME_VISIBLE)
+		return c > 0x20 && c < 0x7f && c != '.' && c != '\\';
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
 	       c == '-' || c == '_';
 }
 
 size_t dns_name_parse(const unsigned char *p, size_t n, char out[ADDR_DOMAIN_MAX + 1])
+{
+	return dns_name_parse_as(p, n, DNS_NAME_HOST, out);
+}
+
+size_t dns_name_parse_as(const unsigned char *p, size_t n, enum dns_name_chars chars,
+                         char out[ADDR_DOMAIN_MAX + 1])
 {
 	size_t pos = 0, olen = 0;
 	out[0] = '\0';
@@ -39,7 +47,7 @@ size_t dns_name_parse(const unsigned char *p, size_t n, char out[ADDR_DOMAIN_MAX
 		if (olen)
 			out[olen++] = '.';
 		for (size_t i = 0; i < l; i++) {
-			if (!name_char_ok(p[pos + i]))
+			if (!name_char_ok(p[pos + i], chars))
 				return 0;
 			out[olen++] = (char)p[pos + i];
 		}
@@ -51,10 +59,16 @@ size_t dns_name_parse(const unsigned char *p, size_t n, char out[ADDR_DOMAIN_MAX
 
 bool dns_mx_parse(const unsigned char *rdata, size_t n, struct dns_mx *out)
 {
+	return dns_mx_parse_as(rdata, n, DNS_NAME_HOST, out);
+}
+
+bool dns_mx_parse_as(const unsigned char *rdata, size_t n, enum dns_name_chars chars,
+                     struct dns_mx *out)
+{
 	if (n < 3)
 		return false;
 	out->pref = ((unsigned)rdata[0] << 8) | rdata[1];
-	size_t used = dns_name_parse(rdata + 2, n - 2, out->name);
+	size_t used = dns_name_parse_as(rdata + 2, n - 2, chars, out->name);
 	return used != 0 && used == n - 2;
 }
 

@@ -64,10 +64,20 @@ enum dns_status dns_addrs(struct dns *d, const char *host, bool want_v6,
                           struct dns_addrlist *out);
 
 /* Pure helpers. */
+/* Which bytes a label may hold: a host name's (letters, digits, '-', '_'),
+ * or any visible ASCII but '.' and '\\' (RFC 7208 7.1: SPF's domain-specs
+ * may name such hosts; the text stays a valid presentation-format name
+ * with no escapes). */
+enum dns_name_chars { DNS_NAME_HOST, DNS_NAME_VISIBLE };
 /* An uncompressed wire name into text (no trailing dot; root is "").
- * Returns bytes consumed, 0 when invalid. */
+ * Returns bytes consumed, 0 when invalid.  dns_name_parse and
+ * dns_mx_parse: DNS_NAME_HOST. */
 size_t dns_name_parse(const unsigned char *p, size_t n, char out[ADDR_DOMAIN_MAX + 1]);
+size_t dns_name_parse_as(const unsigned char *p, size_t n, enum dns_name_chars chars,
+                         char out[ADDR_DOMAIN_MAX + 1]);
 bool dns_mx_parse(const unsigned char *rdata, size_t n, struct dns_mx *out);
+bool dns_mx_parse_as(const unsigned char *rdata, size_t n, enum dns_name_chars chars,
+                     struct dns_mx *out);
 void dns_mx_sort(struct dns_mx *v, size_t n, uint32_t (*rnd)(void));
 /* Text form of an address ("1.2.3.4", "2001:db8::1"). */
 void dns_addr_text(const struct dns_addr *a, char out[64]);

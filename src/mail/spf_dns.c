@@ -4,7 +4,10 @@
  * dns_open does it: control/dnsservers lines "IP[@PORT]" as forwarders,
  * else /etc/resolv.conf.  TXT strings of one record are joined (RFC 7208
  * 3.3); host names from the wire go through dns_name_parse, so only
- * letters, digits, '-', '_' and '.' survive.
+ * letters, digits, '-', '_' and '.' survive, except MX targets, which
+ * serve only as names to look up: any visible ASCII but '\\' (RFC 7208
+ * 7.1 lets a domain-spec name such a host; the suite's mx-colon-domain).
+ * PTR names stay strict: %{p} reaches explanations and headers.
  */
 #include "spf.h"
 
@@ -55,7 +58,7 @@ static void add_rdata(enum spf_rr type, const unsigned char *p, size_t n, struct
 		    inet_ntop(type == SPF_RR_A ? AF_INET : AF_INET6, p, text, sizeof text))
 			strlist_add(out, text, strlen(text));
 	} else if (type == SPF_RR_MX) {
-		if (dns_mx_parse(p, n, &mx) && mx.name[0])
+		if (dns_mx_parse_as(p, n, DNS_NAME_VISIBLE, &mx) && mx.name[0])
 			strlist_add(out, mx.name, strlen(mx.name));
 	} else if (dns_name_parse(p, n, text) == n) {
 		strlist_add(out, text, strlen(text));

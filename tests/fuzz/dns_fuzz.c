@@ -25,6 +25,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (used && strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") !=
 			    strlen(name))
 		abort();
+	/* the visible-ASCII form accepts a superset, never a '\\' or a space */
+	char visible[ADDR_DOMAIN_MAX + 1];
+	size_t used_v = dns_name_parse_as(data, size, DNS_NAME_VISIBLE, visible);
+	if (used_v > size || strlen(visible) > ADDR_DOMAIN_MAX || (used && used_v != used) ||
+	    (used_v && strpbrk(visible, "\\ ") != NULL))
+		abort();
 	for (size_t off = 0; off < size && n < 8; off += 16)
 		if (dns_mx_parse(data + off, size - off < 16 ? size - off : 16, &mx[n]))
 			n++;

@@ -271,9 +271,11 @@ def test_spf_suite_conformance():
     from conftest import BUILD, REPO
     p = subprocess.run([sys.executable, os.path.join(REPO, "tests/spf/run_suite.py"),
                         os.path.join(BUILD, "bin")], capture_output=True, timeout=300)
-    last = p.stdout.decode().strip().splitlines()[-1]
-    passed = int(last.split()[1])
-    assert passed >= 199, p.stdout.decode()
+    lines = p.stdout.decode().strip().splitlines()
+    passed = int(lines[-1].split()[1])
+    # the one known failure: qmail-spfquery.8, CONFORMANCE
+    failed = [ln.split()[1].rstrip(":") for ln in lines if ln.startswith("FAIL ")]
+    assert passed >= 202 and failed == ["v-macro-ip6"], p.stdout.decode()
 
 
 PLUGIN = """#!/bin/sh

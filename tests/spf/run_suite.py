@@ -18,7 +18,7 @@ import subprocess
 import sys
 
 import yaml
-from dnslib import AAAA, CNAME, MX, PTR, QTYPE, RCODE, RR, TXT, A
+from dnslib import AAAA, CNAME, MX, PTR, QTYPE, RCODE, RR, TXT, A, DNSLabel
 from dnslib.server import BaseResolver, DNSLogger, DNSServer
 
 SUITE = "/usr/share/doc/python3-spf/rfc7208-tests.yml.gz"
@@ -28,6 +28,12 @@ def txt_strings(v):
     if isinstance(v, str):
         v = [v]
     return [s.encode("utf-8") if isinstance(s, str) else s for s in v]
+
+
+def key(name):
+    """A name as the server sees it in a query: dnslib's text form, which
+    escapes spaces and the like (\\032), lower-cased, no trailing dot."""
+    return str(DNSLabel(name.rstrip("."))).rstrip(".").lower()
 
 
 def load_zone(zonedata):
@@ -50,7 +56,7 @@ def load_zone(zonedata):
                 out.append((t, v))
         if not has_txt:
             out.extend(gen)
-        zone[name.lower().rstrip(".")] = out
+        zone[key(name)] = out
     return zone
 
 
@@ -80,7 +86,7 @@ class Resolver(BaseResolver):
         for t, v in recs:
             if t == "CNAME" and qtype != "CNAME" and depth < 8:
                 reply.add_answer(RR(name + ".", QTYPE.CNAME, rdata=self.rdata(t, v), ttl=60))
-                target = v.lower().rstrip(".")
+                target = key(v)
                 if target in self.zone:
                     return self.answer(reply, target, qtype, depth + 1)
                 return True

@@ -35,6 +35,38 @@ static void test_names(void **state)
 	}
 }
 
+static void test_name_visible(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *wire;
+		size_t n;
+		size_t host, visible; /* bytes used */
+		const char *name;
+	} t[] = {
+		{ "\7foo:bar\3b/z\0", 13, 0, 13, "foo:bar.b/z" },  /* RFC 7208 7.1 */
+		{ "\3a%~\0", 5, 0, 5, "a%~" },
+		{ "\2mx\7example\0", 12, 12, 12, "mx.example" },
+		{ "\3a b\0", 5, 0, 0, NULL },                   /* space */
+		{ "\3a\\b\0", 5, 0, 0, NULL },                 /* backslash */
+		{ "\3a.b\0", 5, 0, 0, NULL },                   /* dot inside a label */
+		{ "\3a\177b\0", 5, 0, 0, NULL },               /* DEL */
+		{ "\3a\200b\0", 5, 0, 0, NULL },               /* not ASCII */
+	};
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		char out[ADDR_DOMAIN_MAX + 1];
+		const unsigned char *w = (const unsigned char *)t[i].wire;
+		assert_int_equal(dns_name_parse_as(w, t[i].n, DNS_NAME_HOST, out), t[i].host);
+		assert_int_equal(dns_name_parse_as(w, t[i].n, DNS_NAME_VISIBLE, out), t[i].visible);
+		if (t[i].name)
+			assert_string_equal(out, t[i].name);
+	}
+	struct dns_mx mx;
+	assert_false(dns_mx_parse((const unsigned char *)"\0\0\3a:b\0", 7, &mx));
+	assert_true(dns_mx_parse_as((const unsigned char *)"\0\0\3a:b\0", 7, DNS_NAME_VISIBLE, &mx));
+	assert_string_equal(mx.name, "a:b");
+}
+
 /* A name of total text length len (labels of up to 63 bytes). */
 static size_t long_name(unsigned char *w, size_t len)
 {
@@ -112,6 +144,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_name_limit),
+		cmocka_unit_test(test_name_visible),
 		cmocka_unit_test(test_mx),
 		cmocka_unit_test(test_sort),
 	};
