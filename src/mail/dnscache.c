@@ -16,11 +16,13 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #define DNSCACHE_FORMAT 1
 #define HEAD_LEN 16
@@ -181,8 +183,8 @@ static bool slot_read(struct dnscache_dns *d, enum spf_rr type, const char *key,
 {
 	struct dnscache_slot *slot = dnscache_slot_of(d->cache, type, key);
 	unsigned char copy[DNSCACHE_DATA_MAX];
-	unsigned seq = atomic_load_explicit(&slot->seq, memory_order_acquire);
-	if (seq == 0 || (seq & 1))
+	uint64_t seq = atomic_load_explicit(&slot->seq, memory_order_acquire);
+	if (DNSCACHE_SEQ(seq) == 0 || (seq & 1))
 		return false;
 	memcpy(copy, slot->data, sizeof copy);
 	atomic_thread_fence(memory_order_acquire);
@@ -191,8 +193,34 @@ static bool slot_read(struct dnscache_dns *d, enum spf_rr type, const char *key,
 	return dnscache_slot_decode(copy, sizeof copy, type, key, d->now_ms(), st, out);
 }
 
-/* Seqlock writer: even -> odd by compare-and-swap (else someone else is
- * writing: skip), the bytes, then odd + 1. */
+/* The counter word for sequence number n written by this process. */
+static uint64_t word(uint32_t n)
+{
+	return (uint64_t)(uint32_t)getpid() << 32 | n;
+}
+
+/* Makes the slot ours: even -> odd, or a torn odd (its writer is gone) ->
+ * odd + 2, by compare-and-swap; *seq is then our odd number.  False when
+ * another writer is there. */
+static bool slot_claim(struct dnscache_slot *slot, uint32_t *seq)
+{
+	uint64_t w = atomic_load_explicit(&slot->seq, memory_order_relaxed);
+	uint32_t n = DNSCACHE_SEQ(w) + 1;
+	if (w & 1) {
+		pid_t writer = DNSCACHE_WRITER(w);
+		if (writer <= 0 || kill(writer, 0) == 0 || errno != ESRCH)
+			return false;
+		n = DNSCACHE_SEQ(w) + 2;
+	}
+	if (!atomic_compare_exchange_strong_explicit(&slot->seq, &w, word(n),
+	                                             memory_order_acquire, memory_order_relaxed))
+		return false;
+	*seq = n;
+	return true;
+}
+
+/* Seqlock writer: claim the slot (else someone else is writing: skip), the
+ * bytes, then our odd number + 1. */
 static void slot_write(struct dnscache_dns *d, enum spf_rr type, const char *key,
                        enum spf_dns_status st, const struct strlist *recs, uint32_t ttl)
 {
@@ -203,13 +231,12 @@ static void slot_write(struct dnscache_dns *d, enum spf_rr type, const char *key
 	if (len == 0)
 		return;
 	struct dnscache_slot *slot = dnscache_slot_of(d->cache, type, key);
-	unsigned seq = atomic_load_explicit(&slot->seq, memory_order_relaxed);
-	if ((seq & 1) || !atomic_compare_exchange_strong_explicit(
-	                     &slot->seq, &seq, seq + 1, memory_order_acquire, memory_order_relaxed))
+	uint32_t seq;
+	if (!slot_claim(slot, &seq))
 		return;
 	atomic_thread_fence(memory_order_release);
 	memcpy(slot->data, buf, len);
-	atomic_store_explicit(&slot->seq, seq + 2, memory_order_release);
+	atomic_store_explicit(&slot->seq, word(seq + 1), memory_order_release);
 }
 
 static enum spf_dns_status cached_lookup(void *ctx, const char *name, enum spf_rr type,

@@ -18,13 +18,16 @@
  * seconds on CLOCK_MONOTONIC (one clock for every process); TTL 0 and an
  * answer that does not fit a slot are not stored.
  *
- * Concurrency: each slot has a sequence counter (a seqlock).  A writer
- * turns it from even to odd with a compare-and-swap (or gives up: another
- * writer is there), writes, and stores odd + 1; a reader copies the slot
- * between two loads of the counter and takes a changed or odd counter as a
- * miss.  A writer killed in the middle leaves its slot odd: that slot is
- * then never used again by this mapping (a miss every time, nothing
- * worse); the next configuration load makes a fresh mapping.
+ * Concurrency: each slot has a sequence counter (a seqlock) that carries
+ * its writer's pid in the same 64-bit word.  A writer turns the counter
+ * from even to odd with a compare-and-swap (or gives up: another writer is
+ * there), writes, and stores odd + 1; a reader copies the slot between two
+ * loads of the counter and takes a changed or odd counter as a miss.  A
+ * writer killed in the middle leaves its slot odd; the next writer that
+ * finds the slot odd and its writer gone (kill(pid, 0): ESRCH; sessions
+ * share one uid) takes it over with a compare-and-swap to odd + 2 and
+ * writes it as usual.  A writer still alive (or a pid reused meanwhile)
+ * keeps it: a miss, nothing worse.
  *
  * The bytes of a slot were written by another session: they are decoded
  * by dnscache_slot_decode, a pure function with full bounds checks (unit-
@@ -38,6 +41,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "control.h"
 #include "spf.h"
@@ -49,12 +53,16 @@
  * domains use, and a collision only costs a lookup. */
 #define DNSCACHE_SLOTS 2048
 #define DNSCACHE_SLOT_SIZE 1024
-#define DNSCACHE_DATA_MAX (DNSCACHE_SLOT_SIZE - sizeof(atomic_uint))
+#define DNSCACHE_DATA_MAX (DNSCACHE_SLOT_SIZE - sizeof(_Atomic uint64_t))
 #define DNSCACHE_TTL_MAX 3600
 #define DNSCACHE_NAME_MAX 255
 
+/* A slot's counter: the sequence number in the low 32 bits (even: stable;
+ * odd: being written, or torn), the pid of its last writer above. */
+#define DNSCACHE_SEQ(w) ((uint32_t)(w))
+#define DNSCACHE_WRITER(w) ((pid_t)((w) >> 32))
 struct dnscache_slot {
-	atomic_uint seq; /* even: stable; odd: being written (or torn) */
+	_Atomic uint64_t seq;
 	unsigned char data[DNSCACHE_DATA_MAX];
 };
 

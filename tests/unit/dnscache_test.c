@@ -186,27 +186,48 @@ static void test_torn_slot(void **state)
 	struct strlist out = {0};
 	assert_int_equal(ask("torn.example", SPF_RR_TXT, &out), SPF_DNS_OK);
 	struct dnscache_slot *slot = dnscache_slot_of(cache, SPF_RR_TXT, "torn.example");
-	unsigned seq = atomic_load(&slot->seq);
+	uint64_t w = atomic_load(&slot->seq);
+	uint32_t seq = DNSCACHE_SEQ(w);
 	assert_int_equal(seq % 2, 0);
-	/* a writer died mid-write: odd for ever, a miss, and not written over */
+	assert_int_equal(DNSCACHE_WRITER(w), getpid());
+	/* a writer still alive (this process) is mid-write: a miss, and not
+	 * written over */
+	atomic_store(&slot->seq, (uint64_t)getpid() << 32 | (seq + 1));
+	assert_int_equal(ask("torn.example", SPF_RR_TXT, &out), SPF_DNS_OK);
+	assert_int_equal(ask("torn.example", SPF_RR_TXT, &out), SPF_DNS_OK);
+	assert_int_equal(n_asked, 3);
+	assert_int_equal(DNSCACHE_SEQ(atomic_load(&slot->seq)), seq + 1);
+	/* its writer died mid-write: the next writer takes the slot over */
+	pid_t dead = fork();
+	if (dead == 0)
+		_exit(0);
+	assert_true(dead > 0 && waitpid(dead, NULL, 0) == dead);
+	atomic_store(&slot->seq, (uint64_t)(uint32_t)dead << 32 | (seq + 1));
+	assert_int_equal(ask("torn.example", SPF_RR_TXT, &out), SPF_DNS_OK);
+	assert_int_equal(n_asked, 4);
+	w = atomic_load(&slot->seq);
+	assert_int_equal(DNSCACHE_SEQ(w), seq + 4);
+	assert_int_equal(DNSCACHE_WRITER(w), getpid());
+	/* a hit again */
+	assert_int_equal(ask("torn.example", SPF_RR_TXT, &out), SPF_DNS_OK);
+	assert_int_equal(n_asked, 4);
+	/* a torn slot without a writer (pid 0) stays a miss */
 	atomic_store(&slot->seq, seq + 1);
 	assert_int_equal(ask("torn.example", SPF_RR_TXT, &out), SPF_DNS_OK);
-	assert_int_equal(ask("torn.example", SPF_RR_TXT, &out), SPF_DNS_OK);
-	assert_int_equal(n_asked, 3);
-	assert_int_equal(atomic_load(&slot->seq), seq + 1);
-	atomic_store(&slot->seq, seq + 2);
+	assert_int_equal(n_asked, 5);
+	atomic_store(&slot->seq, w);
 	/* corrupt bytes: a record length past the end is a miss */
 	assert_int_equal(ask("torn.example", SPF_RR_TXT, &out), SPF_DNS_OK);
-	assert_int_equal(n_asked, 3);
+	assert_int_equal(n_asked, 5);
 	size_t rec = 16 + strlen("torn.example");
 	slot->data[rec] = 0xff;
 	slot->data[rec + 1] = 0xff;
 	assert_int_equal(ask("torn.example", SPF_RR_TXT, &out), SPF_DNS_OK);
-	assert_int_equal(n_asked, 4);
+	assert_int_equal(n_asked, 6);
 	/* the miss stored a good entry again */
 	assert_int_equal(ask("torn.example", SPF_RR_TXT, &out), SPF_DNS_OK);
-	assert_int_equal(n_asked, 4);
-	assert_string_equal(out.v[0], "TXT torn.example #4");
+	assert_int_equal(n_asked, 6);
+	assert_string_equal(out.v[0], "TXT torn.example #6");
 	strlist_free(&out);
 }
 
