@@ -27,7 +27,7 @@ import pytest
 
 import qng
 from conftest import MODES
-from tls_fixture import auth_plain, checkpassword_script, client_ctx
+from tls_fixture import auth_plain, checkpassword_script, client_ctx, started_instance
 
 CAROL = "carol@" + qng.DOMAIN      # added with --cram
 CAROL_PW = "carol-cram-pw-7"
@@ -58,9 +58,7 @@ class CramInstance(qng.Instance):
 
 @pytest.fixture(scope="module", params=MODES)
 def cinst(request, session):
-    i = qng.started(CramInstance(session, request.param), after=lambda i: i.wait_listening())
-    yield i
-    i.teardown()
+    yield from started_instance(session, request.param, CramInstance)
 
 
 def session_from(inst, src="127.0.0.1", tls=True):

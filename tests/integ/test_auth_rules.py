@@ -11,13 +11,11 @@ Clients come from different loopback addresses, one tcprules row each:
   others     the defaults (qmail-checkpassword, 10 failures)
 """
 
-import smtplib
-
 import pytest
 
 import qng
 from conftest import MODES
-from tls_fixture import TLSListener, auth_plain, checkpassword_script, client_ctx
+from tls_fixture import TLSListener, auth_plain, checkpassword_script, started_instance, tls_session
 
 EXT_USER = "ext-user"          # known only to the rules' program
 EXT_PW = "ext-secret-4"
@@ -42,21 +40,12 @@ class RulesInstance(qng.Instance):
 
 @pytest.fixture(scope="module", params=MODES)
 def rinst(request, session):
-    i = qng.started(RulesInstance(session, request.param), after=lambda i: i.wait_listening())
-    yield i
-    i.teardown()
+    yield from started_instance(session, request.param, RulesInstance)
 
 
 def login(port, src, user, pw, implicit=False):
     """AUTH PLAIN from src: (code, text)."""
-    if implicit:
-        c = smtplib.SMTP_SSL("127.0.0.1", port, timeout=30, source_address=(src, 0),
-                             context=client_ctx())
-    else:
-        c = smtplib.SMTP("127.0.0.1", port, timeout=30, source_address=(src, 0))
-        c.ehlo("client.test")
-        c.starttls(context=client_ctx())
-    c.ehlo("client.test")
+    c = tls_session(port, implicit, src)
     try:
         return c.docmd("AUTH", "PLAIN " + auth_plain(user, pw))
     finally:
@@ -96,5 +85,19 @@ def test_implicit_tls_gets_the_rules(rinst):
         code, text = login(lst.port, "127.0.0.5", EXT_USER, EXT_PW, implicit=True)
         assert code == 235, (code, text)
         assert login(lst.port, "127.0.0.1", EXT_USER, EXT_PW, implicit=True)[0] == 535
+    finally:
+        lst.stop()
+
+
+def test_reverse_lookup_path_warns(rinst):
+    """-h: the proxy is set up before the child reads the rules, so their
+    settings for it are not used; the listener says so."""
+    lst = TLSListener(rinst, "-hS", listen_args=["-x", rinst.path("control", "tcprules",
+                                                                   "smtp.cdb")])
+    try:
+        assert login(lst.port, "127.0.0.6", qng.ALICE, "wrong")[0] == 535
+        qng.wait_until(lambda: "AUTHFAILIPMAX from the rules is not used with -h"
+                       in lst.text(), 10, what="the -h warning")
+        assert "CHECKPASSWORD from the rules" not in lst.text()
     finally:
         lst.stop()

@@ -14,7 +14,7 @@ import time
 import pytest
 
 import qng
-from tls_fixture import TLSListener, cert_serial, client_ctx, new_cert_pem, user_instance
+from tls_fixture import TLSListener, cert_serial, client_ctx, new_cert_pem, tls_session, user_instance
 
 
 @pytest.fixture(scope="module")
@@ -36,10 +36,7 @@ def tls_pids(lst):
 
 
 def one_session(port, tid):
-    with smtplib.SMTP("127.0.0.1", port, timeout=20) as c:
-        c.ehlo("client.test")
-        c.starttls(context=client_ctx())
-        c.ehlo("client.test")
+    with tls_session(port) as c:
         c.sendmail(qng.ALICE, [qng.ALICE], "Subject: %s\r\n\r\npool %s\r\n" % (tid, tid))
 
 
@@ -142,9 +139,7 @@ def test_implicit_tls_sessions_share_one_proxy(tinst):
     try:
         tids = [qng.test_id() for _ in range(3)]
         for tid in tids:
-            with smtplib.SMTP_SSL("127.0.0.1", lst.port, timeout=20,
-                                  context=client_ctx()) as c:
-                c.ehlo("client.test")
+            with tls_session(lst.port, implicit=True) as c:
                 c.sendmail(qng.ALICE, [qng.ALICE], "Subject: %s\r\n\r\nsmtps\r\n" % tid)
             time.sleep(0.5)
         assert_one_proxy_served(tinst, lst, tids)
@@ -176,14 +171,7 @@ def test_reverse_lookup_path_uses_the_pool(tinst, mode):
     try:
         tids = [qng.test_id() for _ in range(2)]
         for tid in tids:
-            if mode == "-hZ":
-                c = smtplib.SMTP_SSL("127.0.0.1", lst.port, timeout=20, context=client_ctx())
-            else:
-                c = smtplib.SMTP("127.0.0.1", lst.port, timeout=20)
-                c.ehlo("client.test")
-                c.starttls(context=client_ctx())
-            with c:
-                c.ehlo("client.test")
+            with tls_session(lst.port, implicit=mode == "-hZ") as c:
                 c.sendmail(qng.ALICE, [qng.ALICE], "Subject: %s\r\n\r\nh\r\n" % tid)
             time.sleep(0.5)
         assert_one_proxy_served(tinst, lst, tids)

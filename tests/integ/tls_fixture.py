@@ -124,19 +124,32 @@ def auth_plain(user, pw):
     return base64.b64encode(b"\0" + user.encode() + b"\0" + pw.encode()).decode()
 
 
-def tls_session(port):
-    """An smtplib session on port after STARTTLS and EHLO."""
-    c = smtplib.SMTP("127.0.0.1", port, timeout=30)
-    c.starttls(context=client_ctx())
+def tls_session(port, implicit=False, src=None):
+    """An smtplib session on port from src (an address, default any) after
+    TLS (STARTTLS, or implicit TLS from the start) and EHLO."""
+    source = (src, 0) if src else None
+    if implicit:
+        c = smtplib.SMTP_SSL("127.0.0.1", port, timeout=30, source_address=source,
+                             context=client_ctx())
+    else:
+        c = smtplib.SMTP("127.0.0.1", port, timeout=30, source_address=source)
+        c.ehlo("client.test")
+        c.starttls(context=client_ctx())
     c.ehlo("client.test")
     return c
 
 
-def user_instance(session):
-    """A started user-mode instance for a module fixture; torn down after."""
-    i = qng.started(qng.Instance(session, "user"))
+def started_instance(session, mode, cls=qng.Instance):
+    """A started instance (cls, in mode) with its smtp port listening, for a
+    module fixture; torn down after."""
+    i = qng.started(cls(session, mode), after=lambda i: i.wait_listening())
     yield i
     i.teardown()
+
+
+def user_instance(session):
+    """A started user-mode instance for a module fixture; torn down after."""
+    yield from started_instance(session, "user")
 
 
 def cert_serial(port, starttls=True):

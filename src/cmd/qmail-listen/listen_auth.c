@@ -116,15 +116,14 @@ static bool assigned(const struct strlist *assign, const char *name, char *out, 
 		const char *a = assign->v[i];
 		if (strncmp(a, name, len) != 0 || (a[len] != '=' && a[len] != '\0'))
 			continue;
-		if (a[len] == '\0') {
-			out[0] = '\0';
-		} else if (strlen(a + len + 1) >= cap) {
+		const char *v = a[len] == '=' ? a + len + 1 : ""; /* NAME alone unsets */
+		size_t n = strlen(v);
+		if (n >= cap) {
 			snprintf(out, cap, "-");
 			fprintf(stderr, "tcpserver: warning: %s from the rules is too long\n", name);
 			return false;
-		} else {
-			memcpy(out, a + len + 1, strlen(a + len + 1) + 1);
 		}
+		memcpy(out, v, n + 1);
 	}
 	return true;
 }

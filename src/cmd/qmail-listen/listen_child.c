@@ -95,15 +95,16 @@ static void apply_assignments(char **v, size_t n)
 
 /* The TLS proxy was set up before the rules were read (the lookup may
  * block): settings meant for it cannot reach it on this path. */
-static void warn_proxy_settings(const struct strlist *env)
+static void warn_proxy_settings(const char *ip, const struct strlist *env)
 {
-	static const char *const names[] = {"CHECKPASSWORD", "AUTHFAILIPMAX"};
-	for (size_t i = 0; i < env->n; i++)
-		for (size_t j = 0; j < sizeof names / sizeof names[0]; j++)
-			if (strncmp(env->v[i], names[j], strlen(names[j])) == 0 &&
-			    env->v[i][strlen(names[j])] == '=')
-				fprintf(stderr, "tcpserver: warning: %s from the rules is not used "
-				        "with -h\n", names[j]);
+	struct listen_peer p;
+	(void)listen_peer_init(&p, ip, env);
+	if (p.checkpassword[0])
+		fprintf(stderr, "tcpserver: warning: CHECKPASSWORD from the rules is not used "
+		        "with -h\n");
+	if (p.fail_max[0])
+		fprintf(stderr, "tcpserver: warning: AUTHFAILIPMAX from the rules is not used "
+		        "with -h\n");
 }
 
 /* Applies the rules file: deny or an unreadable file ends the child. */
@@ -125,7 +126,7 @@ static void apply_rules(const struct listen_opts *o, const struct endpoint *remo
 		_exit(EXIT_OK_CODE);
 	}
 	if (o->tls_mode != LISTEN_TLS_NONE)
-		warn_proxy_settings(&r.env);
+		warn_proxy_settings(remote->ip, &r.env);
 	apply_assignments(r.env.v, r.env.n);
 	tcprules_result_free(&r);
 }

@@ -18,9 +18,8 @@ static const char busy_reply[] = "421 4.7.0 too many connections\r\n";
 
 struct child {
 	pid_t pid;
-	char ip[64];
+	struct listen_peer peer; /* its address, and the rules' settings for its proxy */
 	int ctl;                /* the loop's end of a lazy TLS channel, or -1 */
-	struct listen_peer *peer; /* with ctl: for its proxy (owned), else NULL */
 	bool via_zygote;        /* a child of the zygote: its end comes as a report */
 };
 
@@ -40,7 +39,7 @@ static size_t count_ip(const struct loop *l, const char *ip)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < l->o->max_conn; i++)
-		if (l->kids[i].pid > 0 && strcmp(l->kids[i].ip, ip) == 0)
+		if (l->kids[i].pid > 0 && strcmp(l->kids[i].peer.ip, ip) == 0)
 			n++;
 	return n;
 }
@@ -50,17 +49,15 @@ static void log_status(const struct loop *l)
 	fprintf(stderr, "tcpserver: status: %zu/%zu\n", l->n_kids, l->o->max_conn);
 }
 
-/* peer: NULL without a lazy TLS channel; the loop owns it from here. */
-static void add_child(struct loop *l, pid_t pid, const char *ip, int ctl,
-                      struct listen_peer *peer, bool via_zygote)
+static void add_child(struct loop *l, pid_t pid, const struct listen_peer *peer, int ctl,
+                      bool via_zygote)
 {
 	for (size_t i = 0; i < l->o->max_conn; i++) {
 		if (l->kids[i].pid == 0) {
 			l->kids[i].pid = pid;
+			l->kids[i].peer = *peer;
 			l->kids[i].ctl = ctl;
-			l->kids[i].peer = peer;
 			l->kids[i].via_zygote = via_zygote;
-			snprintf(l->kids[i].ip, sizeof l->kids[i].ip, "%s", ip);
 			l->n_kids++;
 			return;
 		}
@@ -73,8 +70,6 @@ static void forget(struct child *k)
 	if (k->ctl >= 0)
 		close(k->ctl);
 	k->ctl = -1;
-	free(k->peer);
-	k->peer = NULL;
 }
 
 /* A session ended: reaped here, or reported by the zygote. */
@@ -162,15 +157,12 @@ static void spawn_connection(struct loop *l, int sock, const struct endpoint *lo
 	struct strlist assign;
 	int ctl[2] = {-1, -1};
 	pid_t proxy = 0;
-	struct listen_peer *peer = NULL;
+	struct listen_peer peer;
 	int rc = listen_prepare(l->o, local, remote, &assign);
-	if (rc > 0 && l->o->tls_mode != LISTEN_TLS_NONE) {
-		/* the rules' settings for the proxy's password checks */
-		peer = xmalloc(sizeof *peer);
-		(void)listen_peer_init(peer, remote->ip, &assign);
+	if (rc > 0) {
+		(void)listen_peer_init(&peer, remote->ip, &assign); /* for the proxy */
+		rc = connection_tls(l, &sock, ctl, &peer, &assign, &proxy);
 	}
-	if (rc > 0)
-		rc = connection_tls(l, &sock, ctl, peer, &assign, &proxy);
 	pid_t pid = -1;
 	bool via_zygote = false;
 	if (rc > 0 && l->o->want_zygote && listen_zygote_start(l->o) == 0) {
@@ -189,14 +181,9 @@ static void spawn_connection(struct loop *l, int sock, const struct endpoint *lo
 			        pid == -2 ? "" : ": ", pid == -2 ? "" : strerror(errno));
 		if (ctl[0] >= 0)
 			close(ctl[0]);
-		free(peer);
 		return;
 	}
-	if (ctl[0] < 0) {
-		free(peer); /* implicit TLS: the proxy has its copy */
-		peer = NULL;
-	}
-	add_child(l, pid, remote->ip, ctl[0], peer, via_zygote);
+	add_child(l, pid, &peer, ctl[0], via_zygote);
 	log_started(l, pid, proxy, local, remote);
 }
 
@@ -211,9 +198,9 @@ static void fork_connection(struct loop *l, int sock, const struct endpoint *loc
 	pid_t proxy = 0, pid = -1;
 	/* the rules are applied in the child: the proxy gets only the address
 	 * (listen_child.c warns when the rules set its variables) */
-	struct listen_peer *peer = xmalloc(sizeof *peer);
-	(void)listen_peer_init(peer, remote->ip, &tls);
-	if (connection_tls(l, &sock, ctl, peer, &tls, &proxy) > 0) {
+	struct listen_peer peer;
+	(void)listen_peer_init(&peer, remote->ip, &tls);
+	if (connection_tls(l, &sock, ctl, &peer, &tls, &proxy) > 0) {
 		pid = fork();
 		if (pid < 0)
 			fprintf(stderr, "tcpserver: warning: unable to fork: %s\n", strerror(errno));
@@ -227,16 +214,12 @@ static void fork_connection(struct loop *l, int sock, const struct endpoint *loc
 	close(sock);
 	if (ctl[1] >= 0)
 		close(ctl[1]);
-	if (pid < 0 || ctl[0] < 0) {
-		free(peer);
-		peer = NULL;
-	}
 	if (pid < 0) {
 		if (ctl[0] >= 0)
 			close(ctl[0]);
 		return;
 	}
-	add_child(l, pid, remote->ip, ctl[0], peer, false);
+	add_child(l, pid, &peer, ctl[0], false);
 	fprintf(stderr, "tcpserver: pid %ld from %s\n", (long)pid, remote->ip);
 	if (proxy > 0)
 		fprintf(stderr, "tcpserver: tls proxy %ld for %ld\n", (long)proxy, (long)pid);
@@ -278,7 +261,7 @@ static void serve_connection(struct loop *l, int sock)
 /* A lazy TLS channel is readable: a STARTTLS request, or the program ended. */
 static void serve_channel(struct loop *l, struct child *k)
 {
-	pid_t pid = listen_tls_request(l->o, k->ctl, k->peer);
+	pid_t pid = listen_tls_request(l->o, k->ctl, &k->peer);
 	if (pid != 0)
 		k->ctl = -1;
 	if (pid > 0)

@@ -6,7 +6,7 @@
  * no idle one; it drops to the proxy uid, becomes non-dumpable and serves
  * that session.  Then, instead of exiting, it says "R" on its pool channel
  * (a SOCK_SEQPACKET socketpair with the loop) and waits for the next job:
- * one packet "J<ip>NUL<checkpassword>NUL<failmax>" (struct listen_peer)
+ * one packet "J<ip>NUL<checkpassword>NUL<failmax>NUL" (struct listen_peer)
  * with the session's control channel, client socket and plaintext end
  * attached.  The loop keeps up to TLSPOOL_IDLE_MAX idle
  * proxies for TLSPOOL_IDLE_MS and retires a proxy after TLSPOOL_USES
@@ -81,19 +81,17 @@ void listen_tlspool_reloaded(void)
 }
 #define JOB_MAX (1 + sizeof(struct listen_peer))
 
-/* The job packet for peer: its length (always fits: the fields are
- * NUL-terminated within their arrays). */
+/* The job packet for peer: 'J' and each field with its NUL; its length
+ * (it fits: each field is NUL-terminated within its array). */
 static size_t job_pack(const struct listen_peer *peer, char out[JOB_MAX])
 {
 	const char *field[3] = {peer->ip, peer->checkpassword, peer->fail_max};
 	size_t n = 0;
 	out[n++] = 'J';
 	for (size_t i = 0; i < 3; i++) {
-		size_t len = strlen(field[i]);
+		size_t len = strlen(field[i]) + 1;
 		memcpy(out + n, field[i], len);
 		n += len;
-		if (i < 2)
-			out[n++] = '\0';
 	}
 	return n;
 }
@@ -108,14 +106,12 @@ static int job_unpack(const char *msg, size_t n, struct listen_peer *peer)
 	size_t pos = 1;
 	for (size_t i = 0; i < 3; i++) {
 		const char *end = memchr(msg + pos, '\0', n - pos);
-		size_t len = end ? (size_t)(end - (msg + pos)) : n - pos;
-		if (len >= cap[i] || (i < 2) != (end != NULL))
+		if (!end || (size_t)(end - (msg + pos)) >= cap[i])
 			return -1;
-		memcpy(field[i], msg + pos, len);
-		field[i][len] = '\0';
-		pos += len + (end != NULL);
+		memcpy(field[i], msg + pos, (size_t)(end - (msg + pos)) + 1);
+		pos = (size_t)(end - msg) + 1;
 	}
-	return peer->ip[0] ? 0 : -1;
+	return pos == n && peer->ip[0] ? 0 : -1;
 }
 
 /* The proxy's life: the first session, then one job after another. */
