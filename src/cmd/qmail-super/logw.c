@@ -67,17 +67,27 @@ static void stamp(struct sbuf *b)
 	            tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000);
 }
 
-static void write_line(struct logw *w, const char *p, size_t n)
+/* Writes the lines collected in w->out with one write. */
+static void commit(struct logw *w)
 {
-	struct sbuf b = SBUF_INIT;
-	stamp(&b);
-	sbuf_append(&b, p, n);
-	sbuf_append_char(&b, '\n');
-	if (w->size >= LOGW_ROTATE_SIZE)
+	if (w->out.len == 0)
+		return;
+	if (w->fd >= 0 && fd_write_all(w->fd, w->out.s, w->out.len) == 0)
+		w->size += w->out.len;
+	sbuf_clear(&w->out);
+}
+
+/* Adds one stamped line to w->out; rotation happens between lines, so a
+ * file ends on a whole line and holds at most LOGW_ROTATE_SIZE plus one. */
+static void add_line(struct logw *w, const char *p, size_t n)
+{
+	if (w->size + w->out.len >= LOGW_ROTATE_SIZE) {
+		commit(w);
 		rotate(w);
-	if (w->fd >= 0 && fd_write_all(w->fd, b.s, b.len) == 0)
-		w->size += b.len;
-	sbuf_free(&b);
+	}
+	stamp(&w->out);
+	sbuf_append(&w->out, p, n);
+	sbuf_append_char(&w->out, '\n');
 }
 
 void logw_feed(struct logw *w, const char *p, size_t n)
@@ -92,20 +102,22 @@ void logw_feed(struct logw *w, const char *p, size_t n)
 		n -= take;
 		bool eol = n > 0 && *p == '\n';
 		if (eol || w->partial.len >= LOGW_LINE_MAX) {
-			write_line(w, w->partial.s, w->partial.len);
+			add_line(w, w->partial.s, w->partial.len);
 			sbuf_clear(&w->partial);
 		}
 		if (eol)
 			p++, n--;
 	}
+	commit(w);
 }
 
 void logw_flush(struct logw *w)
 {
 	if (w->partial.len) {
-		write_line(w, w->partial.s, w->partial.len);
+		add_line(w, w->partial.s, w->partial.len);
 		sbuf_clear(&w->partial);
 	}
+	commit(w);
 }
 
 void logw_line(struct logw *w, const char *fmt, ...)
@@ -115,6 +127,7 @@ void logw_line(struct logw *w, const char *fmt, ...)
 	va_start(ap, fmt);
 	sbuf_vprintf(&b, fmt, ap);
 	va_end(ap);
-	write_line(w, b.s, b.len);
+	add_line(w, b.s, b.len);
+	commit(w);
 	sbuf_free(&b);
 }

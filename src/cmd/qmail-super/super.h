@@ -24,16 +24,19 @@
 #define SUPER_BACKOFF_MAX 60
 #define SUPER_STOP_GRACE 60 /* seconds between TERM and KILL */
 #define SUPER_MAX_SERVICES 8
+#define SUPER_LOG_BATCH_MS 10 /* pause after reading log lines (main.c) */
 
 struct logw {
 	char *dir; /* log/NAME */
 	int fd;
 	size_t size;
 	struct sbuf partial; /* bytes of an unfinished line */
+	struct sbuf out;     /* stamped lines not yet written */
 };
 
 int logw_open(struct logw *w, const char *dir);
-/* Appends raw bytes from a service; whole lines get a timestamp. */
+/* Appends raw bytes from a service; whole lines get a timestamp and go
+ * to the file with one write per call. */
 void logw_feed(struct logw *w, const char *p, size_t n);
 void logw_line(struct logw *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void logw_flush(struct logw *w);
