@@ -145,7 +145,7 @@ void listen_tls_unload(void);
  * idle proxies (expire: ms until the next expiry, -1 none), and offers
  * every reaped pid (true: it was a proxy).  reloaded: new contexts, so
  * proxies with the old ones retire. */
-#define TLSPOOL_IDLE_MAX 8
+#define TLSPOOL_IDLE_MAX 32
 #define TLSPOOL_POLL_EXTRA TLSPOOL_IDLE_MAX
 struct pollfd;
 pid_t listen_tlspool_run(const struct listen_opts *o, int ctl, const int fds[2],
