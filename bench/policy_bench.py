@@ -13,8 +13,8 @@ virtual Maildir) is repeated against one qmail-ng instance configured as
   (f) rate limits on (control/ratelimit_ip with limits never reached; all
       load comes from 127.0.0.1, so every process updates one locked file)
 in BENCH_POLICY_REPEAT interleaved rounds (default 2; the best end-to-end run
-of each case counts),
-then Postfix's plain end-to-end rate in the same run.  In every case the
+of each case counts), with Postfix's plain run in every round right after
+case (a).  In every case the
 tcprules are ":allow" (no RELAYCLIENT, which would skip SPF and DNSBL).
 DNS answers come from a dnslib server on loopback in its own process
 (control/dnsservers points at it), as in the integration tests.  The section
@@ -265,23 +265,36 @@ def report(results, postfix, suite, args):
     return lines, notes
 
 
-def run_qmail_cases(args, base, repeat):
+def run_cases(args, base, repeat, p):
     """Every case once per round, rounds interleaved, so that a burst of
-    load from elsewhere on the machine hits one run of each case at most."""
-    results, notes = {}, {}
+    load from elsewhere on the machine hits one run of each case at most.
+    Postfix (p) runs in every round too, right after case (a): the ratios
+    compare runs minutes apart at most.  Returns (results by case, Postfix's
+    best run, the end-to-end rates of every round)."""
+    results, notes, rounds, postfix = {}, {}, [], None
     dns_proc, dns_port = start_dns()
     q = QmailNg(base, os.path.join(REPO, args.build))
     try:
         q.setup()
+        p.setup()
         for rnd in range(repeat):
+            rounds.append([])
             for key, title, feat in CONFIGS:
                 print("bench: policy (%s) %s, %d messages at concurrency %d, round %d ..." % (
                     key, title, args.messages, CONCURRENCY, rnd + 1), flush=True)
                 configure(q, feat, dns_port)
                 if rnd == 0:
                     notes[key] = check_case(q, feat)
-                results[key] = better(results.get(key), one(q, args))
+                r = one(q, args)
+                results[key] = better(results.get(key), r)
+                rounds[-1].append(("(%s)" % key, r["e2e"]))
+                if key == "a":
+                    print("bench: policy Postfix plain, round %d ..." % (rnd + 1), flush=True)
+                    r = one(p, args)
+                    postfix = better(postfix, r)
+                    rounds[-1].append(("Postfix", r["e2e"]))
     finally:
+        p.teardown()
         q.teardown()
         dns_proc.kill()
         dns_proc.join(5)
@@ -289,7 +302,13 @@ def run_qmail_cases(args, base, repeat):
         if note:
             r = results[key] = dict(results[key])
             r["note"] = (r["note"] + "; " if r["note"] else "") + note
-    return results
+    return results, postfix, rounds
+
+
+def rounds_note(rounds):
+    return "- End-to-end msgs/s in each round: " + "; ".join(
+        "round %d: %s" % (i + 1, ", ".join("%s %s" % (k, fmt(v)) for k, v in rnd))
+        for i, rnd in enumerate(rounds))
 
 
 def run_policy(args, base):
@@ -298,19 +317,10 @@ def run_policy(args, base):
         return 1
     repeat = max(1, int(os.environ.get("BENCH_POLICY_REPEAT", "2")))
     load_start = os.getloadavg()[0]
-    results = run_qmail_cases(args, base, repeat)
-    print("bench: policy Postfix plain, %d messages at concurrency %d ..." % (
-        args.messages, CONCURRENCY), flush=True)
-    p = Postfix(base)
-    postfix = None
-    try:
-        p.setup()
-        for _ in range(repeat):
-            postfix = better(postfix, one(p, args))
-    finally:
-        p.teardown()
+    results, postfix, rounds = run_cases(args, base, repeat, Postfix(base))
     suite = spf_suite(args)
     lines, notes = report(results, postfix, suite, args)
+    notes.append(rounds_note(rounds))
     notes.append("- 1-minute load average: %.1f at the start, %.1f at the end (2 cores; "
                  "anything well above 2 means other work competed with the runs)"
                  % (load_start, os.getloadavg()[0]))
@@ -332,7 +342,7 @@ def run_policy(args, base):
             "system's processes and the children they reaped, from the start of injection "
             "until the queue is empty, per message (the fake DNS server's own CPU not "
             "included), from the same run as the rates. Postfix %s: plain, as in the smtp "
-            "section, same run."
+            "section, in every round right after case (a); its best round is shown."
             % (CONCURRENCY, args.messages, args.size, SENDER_DOMAIN, repeat, DNSBL_ZONE,
                RATELIMIT_RULE.strip(), postfix_version()), ""] + lines
     if notes:
