@@ -194,6 +194,7 @@ void zygote_serve(void)
 		fatal("ZYGOTEFD");
 	int zfd = (int)fd;
 	unsetenv("ZYGOTEFD");
+	unsetenv("LD_BIND_NOW"); /* ZYGOTE_BIND_NOW: for the zygote, not its children's execs */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		fatal("prctl");
 	static const int sigchld[] = { SIGCHLD };

@@ -31,6 +31,11 @@
 
 #define ZYGOTE_CTL_FD 5
 #define ZYGOTE_MSG_MAX 8192
+/* In the environment a zygote is started with: the dynamic linker binds
+ * every library's symbols at start (the program's own are bound by -z now),
+ * so no child resolves one and writes a GOT page.  zygote_serve removes it
+ * again: the programs its children exec start lazily as usual. */
+#define ZYGOTE_BIND_NOW "LD_BIND_NOW=1"
 
 /* Returns in a normal run and in each session's child; never in the
  * zygote itself (it exits 0 at end of file, 111 on errors). */

@@ -74,7 +74,8 @@ case "$SENDER" in
 reject-custom@*) echo "553 5.7.1 custom refusal for $RECIPIENT"; exit 100 ;;
 reject@*) exit 100 ;;
 defer@*) exit 111 ;;
-env@*) [ "$RECIPIENT" = "%s" ] && [ "$TCPREMOTEIP" = 127.0.0.1 ] && exit 0; exit 100 ;;
+env@*) [ "$RECIPIENT" = "%s" ] && [ "$TCPREMOTEIP" = 127.0.0.1 ] && \
+  [ -z "${LD_BIND_NOW+set}" ] && exit 0; exit 100 ;;
 *) exit 0 ;;
 esac
 """ % ALICE
@@ -98,6 +99,21 @@ def test_rcptcheck(inst, rcptcheck_rules, sender, code, enh):
         r = expect(c.cmd("RCPT TO:<%s>" % ALICE), code, enh)
         if sender.startswith("reject-custom"):
             assert ALICE in r[1][0]
+
+
+def test_zygote_binds_now_and_sessions_do_not_pass_it_on(inst):
+    """The qmail-smtpd zygote starts with LD_BIND_NOW=1 (zygote.h
+    ZYGOTE_BIND_NOW); its sessions' programs do not get it (the env@ case of
+    test_rcptcheck checks a RCPTCHECK program's environment)."""
+    if os.geteuid() != 0:
+        pytest.skip("a zygote is non-dumpable: only root reads its environ")
+    with greet(inst) as c:
+        expect(c.cmd("NOOP"), 250)
+    zygotes = [pid for pid in inst.pids("qmail-smtpd")
+               if qng.parent_comm(pid) == "qmail-listen"]
+    assert zygotes, "no qmail-smtpd zygote"
+    with open("/proc/%d/environ" % zygotes[0], "rb") as f:
+        assert b"LD_BIND_NOW=1" in f.read().split(b"\0")
 
 
 def test_qmail_rcptcheck_program(inst):

@@ -53,6 +53,9 @@ def test_deliveries_fork_from_the_zygote(fresh, peers):  # noqa: F811
         uid = [l.split()[1] for l in f if l.startswith("Uid:")][0]
     if fresh.mode == "root":
         assert int(uid) == pwd.getpwnam("qmailr").pw_uid
+    if os.geteuid() == 0:  # the zygote is non-dumpable: only root reads its environ
+        with open("/proc/%d/environ" % pid, "rb") as f:
+            assert b"LD_BIND_NOW=1" in f.read().split(b"\0")  # zygote.h ZYGOTE_BIND_NOW
     send(fresh, p, t2)
     assert got(p, t2, 2)
     assert zygote_pid(fresh) == pid, "the zygote was replaced"

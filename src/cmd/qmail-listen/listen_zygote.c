@@ -40,6 +40,7 @@ static pid_t spawn(void *arg, int end)
 		return -1;
 	struct strlist a = { 0 };
 	strlist_add(&a, "ZYGOTEFD=5", 10);
+	strlist_add(&a, ZYGOTE_BIND_NOW, sizeof ZYGOTE_BIND_NOW - 1);
 	pid_t pid = listen_spawn(o, null, end, &a);
 	strlist_free(&a);
 	close(null);

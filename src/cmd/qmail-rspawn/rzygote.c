@@ -35,7 +35,7 @@ static void child(const char *prog, int end)
 {
 	int null = open("/dev/null", O_RDWR);
 	if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(end, 5) < 0 ||
-	    setenv("ZYGOTEFD", "5", 1) < 0)
+	    setenv("ZYGOTEFD", "5", 1) < 0 || putenv((char *)ZYGOTE_BIND_NOW) < 0)
 		_exit(111);
 	signal(SIGPIPE, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
