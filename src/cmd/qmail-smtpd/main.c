@@ -17,6 +17,7 @@
 #include "zygote.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,23 @@ static void limit_memory(void)
  * library themselves.  The time zone is set up here too (the C library
  * otherwise reads /etc/localtime in each session at its first date).
  */
+#define TIDY_SORT_BYTES (120u * 1024u) /* below malloc's mmap threshold */
+
+/*
+ * What the loads above freed lies in malloc's unsorted list and fast bins.
+ * A session's first allocations would sort and merge them, writing into
+ * chunks spread over pages it shares with the zygote: a copy-on-write fault
+ * for each.  Merge and sort them here once: malloc_trim merges the fast
+ * bins and gives whole free pages back; one allocation larger than any free
+ * chunk sorts the unsorted list into the bins, and, taken from the top,
+ * goes back into it when freed.
+ */
+static void tidy_heap(void)
+{
+	(void)malloc_trim(0);
+	free(xmalloc(TIDY_SORT_BYTES));
+}
+
 static void preload(void)
 {
 	tzset();
@@ -71,6 +89,7 @@ static void preload(void)
 	}
 	if (has_snapshot)
 		control_snapshot_end();
+	tidy_heap();
 }
 
 static void refresh_snapshot(void)
