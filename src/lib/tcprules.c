@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 void tcprules_rule_free(struct tcprules_rule *r)
 {
@@ -313,18 +314,64 @@ static int lookup_keys(struct cdbmap *m, const char *ip, const char *host,
 	return rc;
 }
 
+/*
+ * The listener looks the rules up for every connection.  The map stays open
+ * from one lookup to the next while stat() finds the same file at the path
+ * (device, inode, size, modification time): qmail-tcprules renames a new
+ * file over the old one, so an edit is seen by the next connection, as when
+ * the file was opened each time; a stat replaces an open, a mapping and an
+ * unmapping per connection.
+ */
+static struct {
+	struct cdbmap m;
+	char *path;
+	struct stat st;
+} cached = { .m = { .fd = -1 } };
+
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+void tcprules_forget(void)
+{
+	if (cached.m.is_open)
+		cdbmap_close(&cached.m);
+	free(cached.path);
+	cached.path = NULL;
+}
+
+static struct cdbmap *rules_map(const char *cdb)
+{
+	struct stat st;
+	if (cached.m.is_open && strcmp(cached.path, cdb) == 0 && stat(cdb, &st) == 0 &&
+	    same_file(&st, &cached.st))
+		return &cached.m;
+	tcprules_forget();
+	if (cdbmap_open(&cached.m, cdb) < 0)
+		return NULL;
+	if (fstat(cached.m.fd, &cached.st) < 0) {
+		int saved = errno;
+		cdbmap_close(&cached.m);
+		errno = saved;
+		return NULL;
+	}
+	cached.path = xstrdup(cdb);
+	return &cached.m;
+}
+
 int tcprules_lookup(const char *cdb, const char *ip, const char *host,
                     struct tcprules_result *out)
 {
-	struct cdbmap m;
 	tcprules_result_free(out);
 	if (host && !*host)
 		host = NULL;
-	if (cdbmap_open(&m, cdb) < 0)
+	struct cdbmap *m = rules_map(cdb);
+	if (!m)
 		return -1;
-	int rc = lookup_keys(&m, ip, host, out);
+	int rc = lookup_keys(m, ip, host, out);
 	int saved = errno;
-	cdbmap_close(&m);
 	if (rc == 0) {
 		tcprules_result_free(out);
 		out->is_allow = true;

@@ -71,8 +71,12 @@ struct tcprules_result {
 void tcprules_result_free(struct tcprules_result *r);
 /* Decodes a cdb value: 0 ok, -1 EINVAL (neither 'A' nor 'D', bad entry). */
 int tcprules_decode(const char *data, size_t len, struct tcprules_result *out);
-/* 1 a rule matched, 0 none (out says allow), -1 error (caller denies). */
+/* 1 a rule matched, 0 none (out says allow), -1 error (caller denies).
+ * An edited file (renamed over the path) is seen by the next lookup. */
 int tcprules_lookup(const char *cdb, const char *ip, const char *host,
                     struct tcprules_result *out);
+/* tcprules_lookup keeps the last cdb open while the path names the same
+ * file; this closes it (a process about to exec, or a test). */
+void tcprules_forget(void);
 
 #endif

@@ -311,7 +311,9 @@ def test_failed_logins_look_alike_and_pause(pinst):
     assert r.cmd("USER " + ALICE).startswith(b"+OK")
     assert r.cmd("PASS again-wrong").startswith(b"-ERR [AUTH]")
     assert r.closed(), "third failure must close the session"
-    log = pinst.log_text("pop3")
+    log = qng.wait_until(lambda: (lambda t: t if t.count("event=login result=fail") >= 3
+                                  else None)(pinst.log_text("pop3")), 10,
+                         what="three failed logins in the log")
     assert ALICE_PW not in log and "again-wrong" not in log
 
 

@@ -208,6 +208,29 @@ static void test_lookup_table(void **state)
 	tcprules_result_free(&r);
 }
 
+/* The map kept open between lookups: a file of the same size renamed over
+ * the path at once is seen by the next lookup; tcprules_forget closes it. */
+static void test_lookup_sees_a_new_file(void **state)
+{
+	(void)state;
+	struct tcprules_result r = { false, { 0 }, SBUF_INIT };
+	for (int round = 0; round < 3; round++) {
+		compile("1.2.3.4:deny\n");
+		assert_int_equal(tcprules_lookup(cdb, "1.2.3.4", NULL, &r), 1);
+		assert_false(r.is_allow);
+		compile("1.2.3.5:deny\n");
+		assert_int_equal(tcprules_lookup(cdb, "1.2.3.4", NULL, &r), 0);
+		assert_true(r.is_allow);
+		assert_int_equal(tcprules_lookup(cdb, "1.2.3.5", NULL, &r), 1);
+		assert_false(r.is_allow);
+	}
+	tcprules_forget();
+	assert_int_equal(tcprules_lookup(cdb, "1.2.3.5", NULL, &r), 1);
+	assert_false(r.is_allow);
+	tcprules_forget();
+	tcprules_result_free(&r);
+}
+
 /* A cdb as ucspi-tcp's tcprules writes it is read the same way. */
 static void test_ucspi_cdb(void **state)
 {
@@ -265,6 +288,7 @@ int main(void)
 		cmocka_unit_test(test_keys_table),
 		cmocka_unit_test(test_decode),
 		cmocka_unit_test(test_lookup_table),
+		cmocka_unit_test(test_lookup_sees_a_new_file),
 		cmocka_unit_test(test_ucspi_cdb),
 		cmocka_unit_test(test_parse_file_error_line),
 	};
