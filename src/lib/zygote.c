@@ -120,63 +120,6 @@ static void apply_env(char **assign, size_t n)
 	}
 }
 
-static size_t name_len(const char *a)
-{
-	const char *eq = strchr(a, '=');
-	return eq ? (size_t)(eq - a) : strlen(a);
-}
-
-/* Whether an assignment after position `from` names `var`'s variable. */
-static bool assigned_later(const char *var, size_t len, char *const *assign, size_t n,
-                           size_t from)
-{
-	for (size_t j = from; j < n; j++)
-		if (name_len(assign[j]) == len && strncmp(assign[j], var, len) == 0)
-			return true;
-	return false;
-}
-
-char **zygote_env_build(char *const *old, char *const *assign, size_t n)
-{
-	size_t n_old = 0, bytes = 0;
-	while (old && old[n_old])
-		n_old++;
-	for (size_t i = 0; i < n; i++)
-		bytes += strlen(assign[i]) + 1;
-	size_t slots = n_old + n + 1;
-	if (slots < n || slots > (SIZE_MAX - bytes) / sizeof(char *))
-		return NULL;
-	char **env = malloc(slots * sizeof *env + bytes);
-	if (!env)
-		return NULL;
-	char *str = (char *)(env + slots);
-	size_t k = 0;
-	for (size_t i = 0; i < n_old; i++)
-		if (!assigned_later(old[i], name_len(old[i]), assign, n, 0))
-			env[k++] = old[i];
-	for (size_t i = 0; i < n; i++) {
-		size_t len = name_len(assign[i]), all = strlen(assign[i]);
-		if (assign[i][len] != '=' || assigned_later(assign[i], len, assign, n, i + 1))
-			continue;
-		memcpy(str, assign[i], all + 1);
-		env[k++] = str;
-		str += all + 1;
-	}
-	env[k] = NULL;
-	return env;
-}
-
-/* A fresh session's environment in one allocation (zygote_env_build):
- * setenv would make a block and a search-tree node per variable, spread over
- * pages shared with the zygote, each a copy-on-write fault. */
-static void apply_env_fresh(char **assign, size_t n)
-{
-	char **env = zygote_env_build(environ, assign, n);
-	if (!env)
-		fatal("malloc");
-	environ = env;
-}
-
 static void become_session(int zfd, int sfd, char kind, char **assign, size_t n,
                            int *fds, size_t n_fds)
 {
@@ -186,7 +129,7 @@ static void become_session(int zfd, int sfd, char kind, char **assign, size_t n,
 	close(zfd);
 	close(sfd);
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
-	apply_env_fresh(assign, n);
+	apply_env(assign, n);
 	if (kind == 'D')
 		place_delivery(fds, n_fds);
 	else

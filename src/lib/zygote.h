@@ -50,11 +50,6 @@ bool zygote_is_session(void);
  * (environment, fds 0 and 1): 1; 0 at end of file or timeout; -1 for a
  * malformed packet. */
 int zygote_session_next(int ms);
-/* The environment `old` (NULL-terminated) after the assignments, in order
- * ("NAME=value" sets, "NAME" unsets; the last one for a name wins), as one
- * allocation: the pointer array, then copies of the assignments' strings.
- * Entries kept from `old` still point into it.  NULL when out of memory. */
-char **zygote_env_build(char *const *old, char *const *assign, size_t n);
 
 /*
  * The other side (zygote_client.c: qmail-listen -z, qmail-rspawn).

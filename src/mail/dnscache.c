@@ -11,6 +11,7 @@
 #include "dnscache.h"
 
 #include "alloc.h"
+#include "bio.h"
 #include "dns.h"
 #include "hash.h"
 
@@ -255,13 +256,6 @@ static enum spf_dns_status cached_lookup(void *ctx, const char *name, enum spf_r
 	return st;
 }
 
-static uint64_t monotonic_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 void dnscache_dns_init(struct dnscache_dns *d, struct dnscache *c,
                        const struct dnscache_source *src)
 {
@@ -269,5 +263,5 @@ void dnscache_dns_init(struct dnscache_dns *d, struct dnscache *c,
 	d->ops.ctx = d;
 	d->cache = c;
 	d->src = *src;
-	d->now_ms = monotonic_ms;
+	d->now_ms = bio_now_ms;
 }

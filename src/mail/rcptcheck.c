@@ -3,7 +3,7 @@
  */
 #include "rcptcheck.h"
 
-#include "alloc.h"
+#include "envlist.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -58,34 +58,6 @@ enum rcptcheck_verdict rcptcheck_reply(int exit_code, const char *out, size_t le
 	return RCPTCHECK_DEFER;
 }
 
-/* environ with the NAME=VALUE strings of env replacing or added to it
- * (putenv's effect, built without touching this process's environment);
- * free the array only. */
-static char **merged_env(const char *const *env)
-{
-	extern char **environ;
-	size_t n = 0, k = 0, m = 0;
-	while (environ[n])
-		n++;
-	while (env && env[m])
-		m++;
-	char **v = xreallocarray(NULL, n + m + 1, sizeof *v);
-	for (size_t i = 0; i < n; i++) {
-		bool is_replaced = false;
-		for (size_t j = 0; j < m && !is_replaced; j++) {
-			const char *eq = strchr(env[j], '=');
-			size_t l = eq ? (size_t)(eq - env[j]) + 1 : strlen(env[j]);
-			is_replaced = strncmp(environ[i], env[j], l) == 0;
-		}
-		if (!is_replaced)
-			v[k++] = environ[i];
-	}
-	for (size_t j = 0; j < m; j++)
-		v[k++] = (char *)env[j];
-	v[k] = NULL;
-	return v;
-}
-
 /*
  * The program with stdin /dev/null, stdout out_fd and SIGPIPE at its
  * default, started with posix_spawn: no copy of this process's page
@@ -97,11 +69,14 @@ static pid_t spawn(char *const *argv, const char *const *env, int out_fd)
 	posix_spawnattr_t at;
 	sigset_t def;
 	pid_t pid = -1;
-	char **envp = merged_env(env);
+	struct envlist envp; /* environ with env's NAME=VALUE strings put in */
+	envlist_init(&envp, environ);
+	for (size_t i = 0; env && env[i]; i++)
+		(void)envlist_apply(&envp, env[i]);
 	sigemptyset(&def);
 	sigaddset(&def, SIGPIPE);
 	if (posix_spawn_file_actions_init(&fa) != 0) {
-		free(envp);
+		envlist_free(&envp);
 		return -1;
 	}
 	if (posix_spawnattr_init(&at) == 0) {
@@ -109,12 +84,12 @@ static pid_t spawn(char *const *argv, const char *const *env, int out_fd)
 		    posix_spawn_file_actions_adddup2(&fa, out_fd, 1) == 0 &&
 		    posix_spawnattr_setsigdefault(&at, &def) == 0 &&
 		    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGDEF) == 0 &&
-		    posix_spawn(&pid, argv[0], &fa, &at, argv, envp) != 0)
+		    posix_spawn(&pid, argv[0], &fa, &at, argv, envlist_vec(&envp)) != 0)
 			pid = -1;
 		posix_spawnattr_destroy(&at);
 	}
 	posix_spawn_file_actions_destroy(&fa);
-	free(envp);
+	envlist_free(&envp);
 	return pid;
 }
 

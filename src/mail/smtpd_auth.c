@@ -21,7 +21,6 @@
 
 #include "base64.h"
 #include "control.h"
-#include "fdpass.h"
 #include "proto_limits.h"
 #include "sasl.h"
 
@@ -30,7 +29,6 @@
 #include <strings.h>
 #include <sys/random.h>
 #include <time.h>
-#include <unistd.h>
 
 #define AUTH_FAIL_PAUSE_MS 1000
 #define AUTH_SESSION_FAIL_MAX 3

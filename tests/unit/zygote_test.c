@@ -4,7 +4,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -182,91 +181,6 @@ static void test_serve_without_env_returns(void **state)
 	zygote_serve(); /* a normal run: returns at once */
 }
 
-/* The environment after the assignments, as setenv and unsetenv make it
- * in order (the oracle), as one sorted '|'-joined string. */
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void joined(char **env, char *out, size_t cap)
-{
-	size_t n = 0, o = 0;
-	while (env[n])
-		n++;
-	char **copy = malloc((n + 1) * sizeof *copy);
-	memcpy(copy, env, n * sizeof *copy);
-	qsort(copy, n, sizeof *copy, cmp_str);
-	out[0] = '\0';
-	for (size_t i = 0; i < n; i++)
-		o += (size_t)snprintf(out + o, cap - o, "%s%s", i ? "|" : "", copy[i]);
-	free(copy);
-}
-
-static void oracle(char *const *old, char *const *assign, size_t n, char *out, size_t cap)
-{
-	clearenv();
-	for (size_t i = 0; old[i]; i++)
-		assert_int_equal(putenv(old[i]), 0);
-	for (size_t i = 0; i < n; i++) {
-		char buf[64];
-		snprintf(buf, sizeof buf, "%s", assign[i]);
-		char *eq = strchr(buf, '=');
-		if (eq) {
-			*eq = '\0';
-			assert_int_equal(setenv(buf, eq + 1, 1), 0);
-		} else {
-			assert_int_equal(unsetenv(buf), 0);
-		}
-	}
-	joined(environ, out, cap);
-	clearenv();
-}
-
-struct env_case {
-	const char *assign[6];
-	const char *want;
-};
-
-static const struct env_case env_cases[] = {
-	{ { NULL }, "A=1|AB=2|B=" },
-	{ { "A=3", NULL }, "A=3|AB=2|B=" },
-	{ { "A", NULL }, "AB=2|B=" },                 /* unset; AB is another name */
-	{ { "C=1", "C=2", NULL }, "A=1|AB=2|B=|C=2" }, /* the last one wins */
-	{ { "C=1", "C", NULL }, "A=1|AB=2|B=" },
-	{ { "C", "C=5", NULL }, "A=1|AB=2|B=|C=5" },
-	{ { "B=x=y", "A=", NULL }, "A=|AB=2|B=x=y" },
-	{ { "A", "AB", "B", "Z", NULL }, "" },
-};
-
-static void test_env_build(void **state)
-{
-	(void)state;
-	char *old[] = { "A=1", "AB=2", "B=", NULL };
-	for (size_t i = 0; i < sizeof env_cases / sizeof env_cases[0]; i++) {
-		char *assign[6];
-		size_t n = 0;
-		while (env_cases[i].assign[n]) {
-			assign[n] = (char *)env_cases[i].assign[n];
-			n++;
-		}
-		char got[256], want[256];
-		char **env = zygote_env_build(old, assign, n);
-		assert_non_null(env);
-		joined(env, got, sizeof got);
-		assert_string_equal(got, env_cases[i].want);
-		oracle(old, assign, n, want, sizeof want);
-		assert_string_equal(got, want);
-		free(env);
-	}
-	char *none[] = { "X=1" };
-	char **env = zygote_env_build(NULL, none, 1);
-	assert_non_null(env);
-	assert_string_equal(env[0], "X=1");
-	assert_null(env[1]);
-	free(env);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -275,7 +189,6 @@ int main(void)
 		cmocka_unit_test(test_send_round_trip),
 		cmocka_unit_test(test_session_next),
 		cmocka_unit_test(test_serve_without_env_returns),
-		cmocka_unit_test(test_env_build),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
