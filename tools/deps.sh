@@ -7,7 +7,7 @@ mode=${1:-build}
 build_pkgs="gcc make libcdb-dev tinycdb libcrypt-dev libssl-dev libunbound-dev openssl"
 test_pkgs="libcmocka-dev python3 python3-pytest python3-pytest-xdist swaks clang libclang-rt-14-dev
   python3-aiosmtpd python3-dnslib python3-spf python3-yaml faketime strace procps fetchmail getmail6
-  dovecot-core dovecot-pop3d dovecot-imapd"
+  dovecot-core dovecot-pop3d dovecot-imapd gsasl"
 pkgs=$build_pkgs
 [ "$mode" = test ] && pkgs="$build_pkgs $test_pkgs"
 

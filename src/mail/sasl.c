@@ -17,7 +17,31 @@ static const struct {
     {"PLAIN", SASL_MECH_PLAIN},
     {"LOGIN", SASL_MECH_LOGIN},
     {"CRAM-MD5", SASL_MECH_CRAM_MD5},
+    {"SCRAM-SHA-256", SASL_MECH_SCRAM_SHA_256},
 };
+
+const char *sasl_mech_name(enum sasl_mech m)
+{
+	for (size_t i = 0; i < sizeof mechs / sizeof mechs[0]; i++) {
+		if (mechs[i].mech == m)
+			return mechs[i].name;
+	}
+	return "?";
+}
+
+void sasl_parse_smtpauth(const char *v, bool *cram, bool *scram)
+{
+	*cram = *scram = false;
+	if (!v || v[0] != '+')
+		return;
+	while (*v == '+') {
+		const char *item = ++v;
+		size_t n = strcspn(item, "+");
+		*cram |= n == 4 && memcmp(item, "cram", 4) == 0;
+		*scram |= n == 5 && memcmp(item, "scram", 5) == 0;
+		v = item + n;
+	}
+}
 
 int sasl_parse_auth(const char *arg, size_t len, struct sasl_auth_arg *out)
 {

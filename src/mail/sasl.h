@@ -3,6 +3,8 @@
  * PLAIN (RFC 4616), LOGIN (draft-murchison-sasl-login) and CRAM-MD5
  * (RFC 2195).
  *
+ * SCRAM-SHA-256 (RFC 7677) has its own module, scram.h.
+ *
  * sasl_parse_auth splits the AUTH argument "MECHANISM [initial-response]"
  * (mechanism names are case-insensitive; "=" is an empty response).
  * sasl_plain_decode decodes a base64 PLAIN message
@@ -26,7 +28,13 @@
 #define SASL_FIELD_MAX 512
 #define SASL_CRAM_DIGEST_LEN 32
 
-enum sasl_mech { SASL_MECH_PLAIN, SASL_MECH_LOGIN, SASL_MECH_CRAM_MD5, SASL_MECH_UNKNOWN };
+enum sasl_mech {
+	SASL_MECH_PLAIN,
+	SASL_MECH_LOGIN,
+	SASL_MECH_CRAM_MD5,
+	SASL_MECH_SCRAM_SHA_256,
+	SASL_MECH_UNKNOWN
+};
 
 struct sasl_auth_arg {
 	enum sasl_mech mech;
@@ -45,5 +53,12 @@ int sasl_plain_decode(const char *b64, size_t len, struct sasl_creds *out);
 int sasl_login_decode(const char *b64, size_t len, struct sbuf *out);
 int sasl_cram_decode(const char *b64, size_t len, struct sasl_creds *out);
 void sasl_creds_free(struct sasl_creds *c);   /* wipes the password */
+/* "PLAIN", "LOGIN", "CRAM-MD5", "SCRAM-SHA-256" ("?" for unknown). */
+const char *sasl_mech_name(enum sasl_mech m);
+/* The SMTPAUTH variable (qmail AUTH patches): "+name" items run together,
+ * "+cram" offers CRAM-MD5, "+scram" SCRAM-SHA-256, e.g. "+cram+scram";
+ * other items and a value not starting with '+' offer nothing more.
+ * NULL: nothing more. */
+void sasl_parse_smtpauth(const char *v, bool *cram, bool *scram);
 
 #endif

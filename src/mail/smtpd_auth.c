@@ -40,12 +40,10 @@ void smtpd_auth_init(struct smtpd_session *s)
 	if (s->is_submission)
 		(void)control_read_u64("submission_sender_check", 0, 1, &v);
 	s->want_sender_check = v == 1;
-	const char *a = getenv("SMTPAUTH");
-	s->want_cram = a && strcmp(a, "+cram") == 0;
+	sasl_parse_smtpauth(getenv("SMTPAUTH"), &s->want_cram, &s->want_scram);
 }
 
-/* Sends a 334 challenge and reads the response; false: cancelled/closed. */
-static bool challenge(struct smtpd_session *s, const char *prompt, struct sbuf *resp)
+bool smtpd_auth_challenge(struct smtpd_session *s, const char *prompt, struct sbuf *resp)
 {
 	enum bio_line how;
 	smtpd_reply(s, prompt);
@@ -76,7 +74,7 @@ static int get_plain(struct smtpd_session *s, const struct sasl_auth_arg *a,
 	int rc = -1;
 	if (a->has_initial)
 		sbuf_set(&resp, a->initial, a->initial_len);
-	if (a->has_initial || challenge(s, "334 ", &resp))
+	if (a->has_initial || smtpd_auth_challenge(s, "334 ", &resp))
 		rc = sasl_plain_decode(resp.s ? resp.s : "", resp.len, c) == 0 ? 0 : -2;
 	if (resp.s)
 		explicit_bzero(resp.s, resp.len);
@@ -91,12 +89,12 @@ static int get_login(struct smtpd_session *s, const struct sasl_auth_arg *a,
 	int rc = -1;
 	if (a->has_initial)
 		sbuf_set(&resp, a->initial, a->initial_len);
-	if (a->has_initial || challenge(s, "334 VXNlcm5hbWU6", &resp)) {
+	if (a->has_initial || smtpd_auth_challenge(s, "334 VXNlcm5hbWU6", &resp)) {
 		rc = -2;
 		if (sasl_login_decode(resp.s ? resp.s : "", resp.len, &c->user) == 0 &&
 		    c->user.len > 0) {
 			rc = -1;
-			if (challenge(s, "334 UGFzc3dvcmQ6", &resp))
+			if (smtpd_auth_challenge(s, "334 UGFzc3dvcmQ6", &resp))
 				rc = sasl_login_decode(resp.s, resp.len, &c->pass) == 0 ? 0 : -2;
 		}
 	}
@@ -130,7 +128,7 @@ static int get_cram(struct smtpd_session *s, const struct sasl_auth_arg *a,
 	} else {
 		base64_encode(chal->s, chal->len, &resp);
 		sbuf_printf(&prompt, "334 %s", resp.s);
-		if (challenge(s, prompt.s, &resp))
+		if (smtpd_auth_challenge(s, prompt.s, &resp))
 			rc = sasl_cram_decode(resp.s ? resp.s : "", resp.len, c) == 0 ? 0 : -2;
 	}
 	sbuf_free(&prompt);
@@ -159,7 +157,7 @@ static void clean_user(const char *in, struct sbuf *out)
 
 static const char *mech_name(enum sasl_mech m)
 {
-	return m == SASL_MECH_PLAIN ? "PLAIN" : m == SASL_MECH_LOGIN ? "LOGIN" : "CRAM-MD5";
+	return sasl_mech_name(m);
 }
 
 /*
@@ -242,6 +240,50 @@ static int get_creds(struct smtpd_session *s, const struct sasl_auth_arg *a,
 	return get_cram(s, a, c, chal);
 }
 
+static bool mech_offered(const struct smtpd_session *s, enum sasl_mech m)
+{
+	return m == SASL_MECH_PLAIN || m == SASL_MECH_LOGIN ||
+	       (m == SASL_MECH_CRAM_MD5 && s->want_cram) ||
+	       (m == SASL_MECH_SCRAM_SHA_256 && s->want_scram);
+}
+
+/* PLAIN, LOGIN, CRAM-MD5: the credentials, then one check. */
+static void auth_password(struct smtpd_session *s, const struct sasl_auth_arg *a)
+{
+	struct sasl_creds c = {SBUF_INIT, SBUF_INIT};
+	struct sbuf chal = SBUF_INIT;
+	int rc = get_creds(s, a, &c, &chal);
+	if (rc == -2)
+		smtpd_reply(s, "501 5.5.2 cannot decode response");
+	if (rc == 0) {
+		uint64_t t0 = bio_now_ms();
+		const char *pass = c.pass.s ? c.pass.s : "";
+		char code = smtpd_tls_check_password(s, c.user.s, pass,
+		                                     a->mech == SASL_MECH_CRAM_MD5 ? chal.s : NULL);
+		if (code == TLSCTL_AUTH_OK)
+			succeed(s, c.user.s, a->mech);
+		else
+			fail(s, c.user.s, code, t0, a->mech);
+	}
+	sasl_creds_free(&c);
+	sbuf_free(&chal);
+}
+
+static void auth_scram(struct smtpd_session *s, const struct sasl_auth_arg *a)
+{
+	struct sbuf user = SBUF_INIT;
+	char code;
+	uint64_t t0;
+	int rc = smtpd_scram_exchange(s, a, &user, &code, &t0);
+	if (rc == -2)
+		smtpd_reply(s, "501 5.5.2 cannot decode response");
+	else if (rc == -3)
+		fail(s, sbuf_cstr(&user), code, t0, a->mech);
+	else if (rc == 0)
+		succeed(s, sbuf_cstr(&user), a->mech);
+	sbuf_free(&user);
+}
+
 void smtpd_auth_handle(struct smtpd_session *s, const char *arg, size_t len)
 {
 	struct sasl_auth_arg a;
@@ -254,27 +296,12 @@ void smtpd_auth_handle(struct smtpd_session *s, const char *arg, size_t len)
 		smtpd_reply(s, "501 5.5.4 syntax: AUTH mechanism [initial-response]");
 		return;
 	}
-	if (a.mech == SASL_MECH_UNKNOWN || (a.mech == SASL_MECH_CRAM_MD5 && !s->want_cram)) {
+	if (!mech_offered(s, a.mech))
 		smtpd_reply(s, "504 5.5.4 unrecognized authentication type");
-		return;
-	}
-	struct sasl_creds c = {SBUF_INIT, SBUF_INIT};
-	struct sbuf chal = SBUF_INIT;
-	int rc = get_creds(s, &a, &c, &chal);
-	if (rc == -2)
-		smtpd_reply(s, "501 5.5.2 cannot decode response");
-	if (rc == 0) {
-		uint64_t t0 = bio_now_ms();
-		const char *pass = c.pass.s ? c.pass.s : "";
-		char code = smtpd_tls_check_password(s, c.user.s, pass,
-		                                     a.mech == SASL_MECH_CRAM_MD5 ? chal.s : NULL);
-		if (code == TLSCTL_AUTH_OK)
-			succeed(s, c.user.s, a.mech);
-		else
-			fail(s, c.user.s, code, t0, a.mech);
-	}
-	sasl_creds_free(&c);
-	sbuf_free(&chal);
+	else if (a.mech == SASL_MECH_SCRAM_SHA_256)
+		auth_scram(s, &a);
+	else
+		auth_password(s, &a);
 }
 
 const char *smtpd_auth_mail_check(const struct smtpd_session *s, const char *sender)

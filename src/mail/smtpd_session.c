@@ -121,21 +121,20 @@ static bool auth_offered(const struct smtpd_session *s)
 	return s->is_tls && s->auth_user.len == 0; /* D-10 */
 }
 
-static bool when_auth(const struct smtpd_session *s)
-{
-	return auth_offered(s) && !s->want_cram;
-}
-
-static bool when_auth_cram(const struct smtpd_session *s)
-{
-	return auth_offered(s) && s->want_cram;
-}
-
 struct ehlo_ext {
 	const char *keyword;
 	bool want_size;
 	bool (*when)(const struct smtpd_session *s);
 };
+
+/* The mechanisms SMTPAUTH adds to PLAIN and LOGIN. */
+static void auth_mechs(const struct smtpd_session *s, struct sbuf *r)
+{
+	if (s->want_cram)
+		sbuf_append_str(r, " CRAM-MD5");
+	if (s->want_scram)
+		sbuf_append_str(r, " SCRAM-SHA-256");
+}
 
 static const struct ehlo_ext ehlo_exts[] = {
     {"PIPELINING", false, NULL},
@@ -143,8 +142,7 @@ static const struct ehlo_ext ehlo_exts[] = {
     {"SIZE", true, NULL},
     {"ENHANCEDSTATUSCODES", false, NULL},
     {"STARTTLS", false, when_starttls},
-    {"AUTH PLAIN LOGIN", false, when_auth},
-    {"AUTH PLAIN LOGIN CRAM-MD5", false, when_auth_cram},
+    {"AUTH PLAIN LOGIN", false, auth_offered},
 };
 
 static void do_ehlo(struct smtpd_session *s, const struct smtp_cmd *cmd)
@@ -162,6 +160,8 @@ static void do_ehlo(struct smtpd_session *s, const struct smtp_cmd *cmd)
 		sbuf_printf(&r, "250-%s", ehlo_exts[i].keyword);
 		if (ehlo_exts[i].want_size)
 			sbuf_printf(&r, " %llu", (unsigned long long)s->cfg->databytes);
+		if (ehlo_exts[i].when == auth_offered)
+			auth_mechs(s, &r);
 	}
 	r.s[3] = ' ';
 	smtpd_reply(s, r.s);

@@ -96,7 +96,8 @@ struct smtpd_session {
 	unsigned n_auth_failures;
 	bool is_submission;
 	bool want_sender_check;    /* control/submission_sender_check */
-	bool want_cram;            /* SMTPAUTH="+cram": offer AUTH CRAM-MD5 */
+	bool want_cram;            /* SMTPAUTH "+cram": offer AUTH CRAM-MD5 */
+	bool want_scram;           /* SMTPAUTH "+scram": offer AUTH SCRAM-SHA-256 */
 	/* Anti-abuse (smtpd_policy.h): its state, and header fields a hook
 	 * adds to the current message (LF-terminated lines, e.g. Received-SPF),
 	 * written above our Received field; cleared with the transaction. */
@@ -124,13 +125,29 @@ void smtpd_tls_starttls(struct smtpd_session *s, const char *arg, size_t len);
  * checkpassword timestamp field (a CRAM-MD5 challenge), NULL for a stamp. */
 char smtpd_tls_check_password(struct smtpd_session *s, const char *user, const char *pass,
                               const char *third);
-/* AUTH (smtpd_auth.c). */
+/* A SCRAM-SHA-256 step through the proxy (tlsctl.h "C"): auth_msg and
+ * proof64 NULL to ask for the salt.  One of TLSCTL_AUTH_*; answer gets the
+ * answer line ("ITER,SALT64" or the server signature) after an OK. */
+char smtpd_tls_scram(struct smtpd_session *s, const char *user, const char *auth_msg,
+                     const char *proof64, struct sbuf *answer);
+/* AUTH (smtpd_auth.c, smtpd_scram.c). */
 void smtpd_auth_init(struct smtpd_session *s);
 void smtpd_auth_handle(struct smtpd_session *s, const char *arg, size_t len);
 /* Submission rules at MAIL: NULL, or the reply refusing sender. */
 const char *smtpd_auth_mail_check(const struct smtpd_session *s, const char *sender);
 /* "ESMTP", "ESMTPS", "ESMTPA" or "ESMTPSA" (RFC 3848). */
 const char *smtpd_auth_protocol(const struct smtpd_session *s);
+/* The SCRAM-SHA-256 exchange: 0 and the user name (as the client gave
+ * it) in user when the proof was right, -1 when a reply was sent already
+ * (cancelled, closed, temporary failure), -2 for an undecodable response,
+ * -3 for a failed step (code: one of TLSCTL_AUTH_*; t0: when the
+ * response it failed on arrived, for D-11's pause). */
+struct sasl_auth_arg;
+int smtpd_scram_exchange(struct smtpd_session *s, const struct sasl_auth_arg *a,
+                         struct sbuf *user, char *code, uint64_t *t0);
+/* Sends a 334 prompt and reads the response (smtpd_auth.c); false when
+ * the exchange ended (cancelled, closed, too long: answered already). */
+bool smtpd_auth_challenge(struct smtpd_session *s, const char *prompt, struct sbuf *resp);
 /* DATA (smtpd_data.c). */
 void smtpd_data_handle(struct smtpd_session *s);
 

@@ -119,32 +119,57 @@ void smtpd_tls_starttls(struct smtpd_session *s, const char *arg, size_t len)
 	reset_after_tls(s);
 }
 
+/* Sends request m to the proxy and waits for its "A" reply: the verdict,
+ * and the answer after it (for "C" requests) into answer when not NULL. */
+static char ask_proxy(struct smtpd_session *s, const struct sbuf *m, struct sbuf *answer)
+{
+	char reply[TLSCTL_MSG_MAX];
+	char result = TLSCTL_AUTH_TEMP;
+	int fds[2];
+	size_t n_fds;
+	if (tlsctl_send(s->tls_ctl, m->s, m->len, NULL, 0) < 0)
+		return result;
+	ssize_t n = fdpass_recv(s->tls_ctl, reply, sizeof reply, fds, 2, &n_fds,
+	                        AUTH_CHECK_WAIT_MS);
+	for (size_t i = 0; i < n_fds; i++)
+		close(fds[i]);
+	if (n >= 2 && reply[0] == 'A' && (n == 2 || answer)) {
+		long alen = tlsctl_answer_len(reply + 2, (size_t)n - 2);
+		result = alen == n - 2 ? reply[1] : TLSCTL_AUTH_TEMP;
+		if (answer)
+			sbuf_set(answer, reply + 2, (size_t)n - 2);
+	}
+	return result;
+}
+
 char smtpd_tls_check_password(struct smtpd_session *s, const char *user, const char *pass,
                               const char *third)
 {
 	char stamp[40];
 	struct sbuf m = SBUF_INIT;
-	char reply[TLSCTL_MSG_MAX];
 	char result = TLSCTL_AUTH_TEMP;
-	int fds[2];
-	size_t n_fds;
 	if (!third) {
 		snprintf(stamp, sizeof stamp, "<%llu@qmail-ng>", (unsigned long long)bio_now_ms());
 		third = stamp;
 	}
-	if (s->tls_ctl >= 0 && tlsctl_format_auth(user, pass, third, &m) == 0 &&
-	    tlsctl_send(s->tls_ctl, m.s, m.len, NULL, 0) == 0) {
-		ssize_t n = fdpass_recv(s->tls_ctl, reply, sizeof reply, fds, 2, &n_fds,
-		                        AUTH_CHECK_WAIT_MS);
-		for (size_t i = 0; i < n_fds; i++)
-			close(fds[i]);
-		if (n == 2 && reply[0] == 'A')
-			result = reply[1];
-	} else {
+	if (s->tls_ctl >= 0 && tlsctl_format_auth(user, pass, third, &m) == 0)
+		result = ask_proxy(s, &m, NULL);
+	else
 		result = m.len > 0 || s->tls_ctl < 0 ? TLSCTL_AUTH_TEMP : TLSCTL_AUTH_REJECT;
-	}
 	if (m.s)
 		explicit_bzero(m.s, m.len);
+	sbuf_free(&m);
+	return result;
+}
+
+char smtpd_tls_scram(struct smtpd_session *s, const char *user, const char *auth_msg,
+                     const char *proof64, struct sbuf *answer)
+{
+	struct sbuf m = SBUF_INIT;
+	char result = TLSCTL_AUTH_TEMP;
+	sbuf_clear(answer);
+	if (s->tls_ctl >= 0 && tlsctl_format_scram(user, auth_msg, proof64, &m) == 0)
+		result = ask_proxy(s, &m, answer);
 	sbuf_free(&m);
 	return result;
 }

@@ -108,3 +108,68 @@ int tlsctl_parse_auth(char *msg, size_t len, const char **user, const char **blo
 	*blob_len = (size_t)(end - b);
 	return 0;
 }
+
+int tlsctl_format_scram(const char *user, const char *auth_msg, const char *proof64,
+                        struct sbuf *out)
+{
+	size_t ul = strlen(user);
+	if (ul == 0 || ul > TLSCTL_SCRAM_USER_MAX)
+		return -1;
+	sbuf_set_str(out, auth_msg ? "Cproof" : "Csalt");
+	sbuf_append(out, "", 1);
+	sbuf_append(out, user, ul + 1);
+	if (!auth_msg)
+		return 0;
+	size_t ml = strlen(auth_msg), pl = proof64 ? strlen(proof64) : 0;
+	if (ml == 0 || ml > TLSCTL_SCRAM_MSG_MAX || pl == 0 || pl > TLSCTL_PROOF_MAX)
+		return -1;
+	sbuf_append(out, auth_msg, ml + 1);
+	sbuf_append(out, proof64, pl + 1);
+	return 0;
+}
+
+/* n NUL-terminated fields from p, each 1..max[i] bytes, ending at end. */
+static bool fields_ok(const char *p, const char *end, const size_t *max, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *nul = memchr(p, '\0', (size_t)(end - p));
+		if (!nul || nul == p || (size_t)(nul - p) > max[i])
+			return false;
+		p = nul + 1;
+	}
+	return p == end;
+}
+
+int tlsctl_parse_scram(const char *msg, size_t len, const char **blob, size_t *blob_len)
+{
+	static const size_t salt_max[] = {4, TLSCTL_SCRAM_USER_MAX};
+	static const size_t proof_max[] = {5, TLSCTL_SCRAM_USER_MAX, TLSCTL_SCRAM_MSG_MAX,
+	                                   TLSCTL_PROOF_MAX};
+	if (len < 2 || msg[0] != 'C')
+		return -1;
+	const char *b = msg + 1, *end = msg + len;
+	size_t n = (size_t)(end - b);
+	bool ok = (n > 5 && memcmp(b, "salt", 5) == 0 && fields_ok(b, end, salt_max, 2)) ||
+	          (n > 6 && memcmp(b, "proof", 6) == 0 && fields_ok(b, end, proof_max, 4));
+	if (!ok)
+		return -1;
+	*blob = b;
+	*blob_len = n;
+	return 0;
+}
+
+long tlsctl_answer_len(const char *s, size_t len)
+{
+	if (len > 0 && s[len - 1] == '\n')
+		len--;
+	if (len > TLSCTL_ANSWER_MAX)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		          (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '=' || c == ',';
+		if (!ok)
+			return -1;
+	}
+	return (long)len;
+}

@@ -13,6 +13,7 @@
 #include "md5.h"
 #include "proto_limits.h"
 #include "scan.h"
+#include "scram.h"
 
 static bool is_lower_alnum(char c)
 {
@@ -108,16 +109,32 @@ static bool cram_ok(const char *s, size_t len)
 	return ok;
 }
 
+static bool scram_ok(const char *s, size_t len)
+{
+	struct scram_secret sec;
+	bool ok = scram_secret_parse(s, len, &sec) == 0;
+	explicit_bzero(&sec, sizeof sec);
+	return ok;
+}
+
+/* The optional fields: cram (may be empty when scram follows), scram. */
+static bool extras_ok(size_t n, const char **f, const size_t *fl)
+{
+	if (n >= 5 && !(fl[4] == 0 && n == 6) && !cram_ok(f[4], fl[4]))
+		return false;
+	return n < 6 || scram_ok(f[5], fl[5]);
+}
+
 int vpasswd_parse_value(const char *addr, const char *val, size_t len, struct vpw_entry *out)
 {
-	const char *f[5];
-	size_t fl[5];
+	const char *f[6];
+	size_t fl[6];
 	uint64_t uid, gid;
 	memset(out, 0, sizeof *out);
 	if (len > VPASSWD_LINE_MAX || memchr(val, '\0', len) || !vpasswd_addr_valid(addr))
 		return -1;
-	size_t n = split_fields(val, len, f, fl, 5);
-	if (n < 4 || (n == 5 && !cram_ok(f[4], fl[4])))
+	size_t n = split_fields(val, len, f, fl, 6);
+	if (n < 4 || !extras_ok(n, f, fl))
 		return -1;
 	if (fl[0] == 0 || fl[1] < 2 || f[1][0] != '/' || f[1][fl[1] - 1] != '/')
 		return -1;
@@ -131,7 +148,8 @@ int vpasswd_parse_value(const char *addr, const char *val, size_t len, struct vp
 	out->maildir = xmemdup(f[1], fl[1]);
 	out->uid = uid;
 	out->gid = gid;
-	out->cram = n == 5 ? xmemdup(f[4], fl[4]) : NULL;
+	out->cram = n >= 5 && fl[4] > 0 ? xmemdup(f[4], fl[4]) : NULL;
+	out->scram = n == 6 ? xmemdup(f[5], fl[5]) : NULL;
 	return 0;
 }
 
@@ -151,13 +169,16 @@ int vpasswd_parse_line(const char *line, size_t len, struct vpw_entry *out)
 	return rc;
 }
 
-/* "hash:maildir:uid:gid[:cram]": the line after the address, the cdb value. */
+/* "hash:maildir:uid:gid[:cram[:scram]]": the line after the address, the
+ * cdb value (cram empty when only scram is set). */
 static void format_value(const struct vpw_entry *e, struct sbuf *out)
 {
 	sbuf_printf(out, "%s:%s:%llu:%llu", e->hash, e->maildir, (unsigned long long)e->uid,
 	            (unsigned long long)e->gid);
-	if (e->cram)
-		sbuf_printf(out, ":%s", e->cram);
+	if (e->cram || e->scram)
+		sbuf_printf(out, ":%s", e->cram ? e->cram : "");
+	if (e->scram)
+		sbuf_printf(out, ":%s", e->scram);
 }
 
 void vpasswd_format_line(const struct vpw_entry *e, struct sbuf *out)
@@ -174,6 +195,7 @@ void vpasswd_entry_free(struct vpw_entry *e)
 	if (e->cram)
 		explicit_bzero(e->cram, strlen(e->cram));
 	free(e->cram);
+	free(e->scram);
 	memset(e, 0, sizeof *e);
 }
 

@@ -3,16 +3,21 @@
  *
  * users/vpasswd (text, mode 0600, written only by qmailctl) holds one line
  * per virtual mailbox user:
- *     address:hash:maildir:uid:gid[:cram]
+ *     address:hash:maildir:uid:gid[:cram[:scram]]
  * address is lower-case "local@domain" (vpasswd_addr_valid), hash a
  * crypt(3) string (yescrypt "$y$" for new entries), maildir an absolute
  * path ending in '/', uid and gid decimal.  The optional cram field (only
  * for users added or changed with `qmailctl user ... --cram`) is the
  * HMAC-MD5 key schedule of the password for AUTH CRAM-MD5, 64 lower-case
  * hex digits (md5.h; Dovecot's CRAM-MD5 scheme): password-equivalent for
- * CRAM-MD5, never the password.  No field may contain ':', NUL, CR or LF.
+ * CRAM-MD5, never the password; it is empty when only scram follows.  The
+ * optional scram field (`qmailctl user ... --scram`) is the SCRAM-SHA-256
+ * secret "iter,salt,StoredKey,ServerKey" (scram.h), not
+ * password-equivalent.  No field may contain ':', NUL, CR or LF.
  * users/vpasswd.cdb maps the address (key) to the rest of the line
- * "hash:maildir:uid:gid[:cram]" (value); qmail-checkpassword reads it.
+ * "hash:maildir:uid:gid[:cram[:scram]]" (value); qmail-checkpassword reads
+ * it.  users/scramkey (VPASSWD_SCRAMKEY, 64 hex digits, made by qmailctl)
+ * keys the salts that SCRAM answers for users without a secret.
  *
  * Errors: parsers return -1 for any invalid input (fail closed); file
  * functions return -1 with errno set (EINVAL for bad content).
@@ -31,6 +36,7 @@
 #define VPASSWD_FILE_MAX (64u * 1024u * 1024u)
 #define VPASSWD_CRAM_LEN 64 /* hex digits of the key schedule */
 #define VPASSWD_DIGEST_LEN 32 /* hex digits of a CRAM-MD5 response */
+#define VPASSWD_SCRAMKEY "users/scramkey"
 
 struct vpw_entry {
 	char *addr;
@@ -38,7 +44,8 @@ struct vpw_entry {
 	char *maildir;
 	uint64_t uid;
 	uint64_t gid;
-	char *cram; /* NULL: none */
+	char *cram;  /* NULL: none */
+	char *scram; /* NULL: none */
 };
 
 struct vpw_list {

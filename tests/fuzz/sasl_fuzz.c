@@ -1,5 +1,6 @@
 /* sasl_fuzz.c: the AUTH argument parser and the PLAIN/LOGIN/CRAM-MD5
- * decoders (sasl.h), plus the control channel's parsers (tlsctl.h). */
+ * decoders (sasl.h), the SMTPAUTH parser, plus the control channel's
+ * parsers (tlsctl.h), the SCRAM requests and answers among them. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,5 +64,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    blob + blob_len > copy + size)
 		abort();
 	free(copy);
+	if (tlsctl_parse_scram(s, size, &blob, &blob_len) == 0 &&
+	    (blob != s + 1 || blob_len != size - 1 || s[size - 1] != '\0'))
+		abort();
+	long alen = tlsctl_answer_len(s, size);
+	if (alen > TLSCTL_ANSWER_MAX || (alen >= 0 && (size_t)alen + 1 < size))
+		abort();
+	bool cram, scram;
+	char *v = malloc(size + 1);
+	memcpy(v, data, size);
+	v[size] = '\0';
+	sasl_parse_smtpauth(v, &cram, &scram);
+	free(v);
 	return 0;
 }

@@ -19,7 +19,6 @@ import hashlib
 import hmac
 import os
 import re
-import smtplib
 import subprocess
 import time
 
@@ -27,7 +26,7 @@ import pytest
 
 import qng
 from conftest import MODES
-from tls_fixture import auth_plain, checkpassword_script, client_ctx, started_instance
+from tls_fixture import auth_plain, checkpassword_script, session_from, started_instance
 
 CAROL = "carol@" + qng.DOMAIN      # added with --cram
 CAROL_PW = "carol-cram-pw-7"
@@ -59,15 +58,6 @@ class CramInstance(qng.Instance):
 @pytest.fixture(scope="module", params=MODES)
 def cinst(request, session):
     yield from started_instance(session, request.param, CramInstance)
-
-
-def session_from(inst, src="127.0.0.1", tls=True):
-    c = smtplib.SMTP("127.0.0.1", inst.port, timeout=30, source_address=(src, 0))
-    c.ehlo("client.test")
-    if tls:
-        c.starttls(context=client_ctx())
-        c.ehlo("client.test")
-    return c
 
 
 def cram(c, user, pw, digest=None):

@@ -130,7 +130,12 @@ def test_reload_rereads_control_files(fresh):
     fresh.write_file("domains/%s/.qmail-fail" % DOMAIN, "|exit 100\n")
     fresh.write_control("bouncefrom", "reloaded-bouncer")
     before = stat_lines(fresh)
+    n_status = fresh.log_text("send").count("status: local")
     fresh.ctl("reload")
+    # the signal goes through qmail-super: wait for qmail-send's status line
+    # after its reread, or the message may bounce before it
+    qng.wait_until(lambda: fresh.log_text("send").count("status: local") > n_status, 10,
+                   what="qmail-send's reload")
     tid = qng.test_id()
     with smtplib.SMTP("127.0.0.1", fresh.port, timeout=15) as s:
         s.sendmail(ALICE, ["fail@" + DOMAIN], "Subject: %s\r\n\r\nx\r\n" % tid)

@@ -139,6 +139,17 @@ def tls_session(port, implicit=False, src=None):
     return c
 
 
+def session_from(inst, src="127.0.0.1", tls=True):
+    """An smtplib session to inst's smtp port from loopback address src,
+    after EHLO (and STARTTLS and EHLO again when tls)."""
+    c = smtplib.SMTP("127.0.0.1", inst.port, timeout=30, source_address=(src, 0))
+    c.ehlo("client.test")
+    if tls:
+        c.starttls(context=client_ctx())
+        c.ehlo("client.test")
+    return c
+
+
 def started_instance(session, mode, cls=qng.Instance):
     """A started instance (cls, in mode) with its smtp port listening, for a
     module fixture; torn down after."""

@@ -74,6 +74,35 @@ static const struct plain_case plain_cases[] = {
 	{ "", 0, -1, NULL, NULL },
 };
 
+static void test_smtpauth_and_names(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *v;
+		bool cram, scram;
+	} cases[] = {
+	    {NULL, false, false},       {"", false, false},         {"+cram", true, false},
+	    {"+scram", false, true},    {"+cram+scram", true, true}, {"+scram+cram", true, true},
+	    {"cram", false, false},     {"+crams", false, false},   {"+CRAM", false, false},
+	    {"+x+scram+", false, true}, {"++cram", true, false},    {"+cra", false, false},
+	    {"!", false, false},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		bool c = true, sc = true;
+		sasl_parse_smtpauth(cases[i].v, &c, &sc);
+		assert_int_equal(c, cases[i].cram);
+		assert_int_equal(sc, cases[i].scram);
+	}
+	struct sasl_auth_arg a;
+	assert_int_equal(sasl_parse_auth("scram-sha-256 =", 15, &a), 0);
+	assert_int_equal(a.mech, SASL_MECH_SCRAM_SHA_256);
+	assert_string_equal(sasl_mech_name(a.mech), "SCRAM-SHA-256");
+	assert_string_equal(sasl_mech_name(SASL_MECH_CRAM_MD5), "CRAM-MD5");
+	assert_string_equal(sasl_mech_name(SASL_MECH_UNKNOWN), "?");
+	assert_int_equal(sasl_parse_auth("SCRAM-SHA-1", 11, &a), 0);
+	assert_int_equal(a.mech, SASL_MECH_UNKNOWN);
+}
+
 static void test_plain(void **state)
 {
 	(void)state;
@@ -241,6 +270,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_auth),
+		cmocka_unit_test(test_smtpauth_and_names),
 		cmocka_unit_test(test_plain),
 		cmocka_unit_test(test_field_limits),
 		cmocka_unit_test(test_login),

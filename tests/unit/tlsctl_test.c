@@ -97,6 +97,85 @@ static void test_parse_auth_invalid(void **state)
 	}
 }
 
+/* "C" requests: both kinds round trip; every field at its max and max+1. */
+static void test_scram_requests(void **state)
+{
+	(void)state;
+	struct sbuf m = SBUF_INIT;
+	const char *blob;
+	size_t blob_len;
+	assert_int_equal(tlsctl_format_scram("a@b.c", NULL, NULL, &m), 0);
+	assert_int_equal(m.len, 1 + 5 + 6);
+	assert_memory_equal(m.s, "Csalt\0a@b.c\0", m.len);
+	assert_int_equal(tlsctl_parse_scram(m.s, m.len, &blob, &blob_len), 0);
+	assert_ptr_equal(blob, m.s + 1);
+	assert_int_equal(blob_len, m.len - 1);
+	assert_int_equal(tlsctl_format_scram("a@b.c", "n=a,r=b", "cHJvb2Y=", &m), 0);
+	assert_memory_equal(m.s, "Cproof\0a@b.c\0n=a,r=b\0cHJvb2Y=\0", m.len);
+	assert_int_equal(tlsctl_parse_scram(m.s, m.len, &blob, &blob_len), 0);
+	/* limits */
+	char big[TLSCTL_SCRAM_MSG_MAX + 2];
+	memset(big, 'x', sizeof big - 1);
+	big[TLSCTL_SCRAM_MSG_MAX] = '\0';
+	assert_int_equal(tlsctl_format_scram("u", big, "p", &m), 0);
+	assert_int_equal(tlsctl_parse_scram(m.s, m.len, &blob, &blob_len), 0);
+	/* every field at its max still fits in one packet */
+	char user[TLSCTL_SCRAM_USER_MAX + 1], proof[TLSCTL_PROOF_MAX + 1];
+	memset(user, 'u', sizeof user - 1);
+	user[sizeof user - 1] = '\0';
+	memset(proof, 'p', sizeof proof - 1);
+	proof[sizeof proof - 1] = '\0';
+	assert_int_equal(tlsctl_format_scram(user, big, proof, &m), 0);
+	assert_true(m.len <= TLSCTL_MSG_MAX);
+	assert_int_equal(tlsctl_parse_scram(m.s, m.len, &blob, &blob_len), 0);
+	big[TLSCTL_SCRAM_MSG_MAX] = 'x';
+	assert_int_equal(tlsctl_format_scram("u", big, "p", &m), -1);
+	big[TLSCTL_PROOF_MAX] = '\0';
+	assert_int_equal(tlsctl_format_scram("u", "a", big, &m), 0);
+	big[TLSCTL_PROOF_MAX] = 'x';
+	big[TLSCTL_PROOF_MAX + 1] = '\0';
+	assert_int_equal(tlsctl_format_scram("u", "a", big, &m), -1);
+	memset(big, 'x', sizeof big - 1);
+	big[TLSCTL_SCRAM_USER_MAX] = '\0';
+	assert_int_equal(tlsctl_format_scram(big, NULL, NULL, &m), 0);
+	big[TLSCTL_SCRAM_USER_MAX] = 'x';
+	big[TLSCTL_SCRAM_USER_MAX + 1] = '\0';
+	assert_int_equal(tlsctl_format_scram(big, NULL, NULL, &m), -1);
+	assert_int_equal(tlsctl_format_scram("", NULL, NULL, &m), -1);
+	assert_int_equal(tlsctl_format_scram("u", "", "p", &m), -1);
+	assert_int_equal(tlsctl_format_scram("u", "a", "", &m), -1);
+	sbuf_free(&m);
+	static const struct {
+		const char *msg;
+		size_t len;
+	} bad[] = {
+	    {"Csalt\0a\0", 7},      {"Csalt\0\0", 7},         {"Csalt\0a\0b\0", 10},
+	    {"Cproof\0a\0b\0", 11}, {"Cproof\0a\0\0c\0", 12}, {"Cfoo\0a\0", 7},
+	    {"Asalt\0a\0", 8},      {"C", 1},                 {"Csalt", 5},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		assert_int_equal(tlsctl_parse_scram(bad[i].msg, bad[i].len, &blob, &blob_len), -1);
+}
+
+static void test_answer_len(void **state)
+{
+	(void)state;
+	assert_int_equal(tlsctl_answer_len("10000,c2FsdA==\n", 15), 14);
+	assert_int_equal(tlsctl_answer_len("abc+/=", 6), 6);
+	assert_int_equal(tlsctl_answer_len("", 0), 0);
+	assert_int_equal(tlsctl_answer_len("a b", 3), -1);
+	assert_int_equal(tlsctl_answer_len("a\nb", 3), -1);
+	assert_int_equal(tlsctl_answer_len("a\r\n", 3), -1);
+	char big[TLSCTL_ANSWER_MAX + 2];
+	memset(big, 'a', sizeof big);
+	assert_int_equal(tlsctl_answer_len(big, TLSCTL_ANSWER_MAX), TLSCTL_ANSWER_MAX);
+	big[TLSCTL_ANSWER_MAX] = '\n';
+	assert_int_equal(tlsctl_answer_len(big, TLSCTL_ANSWER_MAX + 1), TLSCTL_ANSWER_MAX);
+	assert_int_equal(tlsctl_answer_len(big, TLSCTL_ANSWER_MAX + 2), -1);
+	big[TLSCTL_ANSWER_MAX] = 'a';
+	assert_int_equal(tlsctl_answer_len(big, TLSCTL_ANSWER_MAX + 1), -1);
+}
+
 static void test_send_recv_fds(void **state)
 {
 	(void)state;
@@ -132,6 +211,8 @@ int main(void)
 		cmocka_unit_test(test_format_ok_roundtrip),
 		cmocka_unit_test(test_auth_roundtrip),
 		cmocka_unit_test(test_parse_auth_invalid),
+		cmocka_unit_test(test_scram_requests),
+		cmocka_unit_test(test_answer_len),
 		cmocka_unit_test(test_send_recv_fds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -101,6 +101,13 @@ static const struct valid_case line_cases[] = {
 	{ "a@b.c:$y$hash:/d/a/Maildir/:1:2:g{c}", false },
 	{ "a@b.c:$y$hash:/d/a/Maildir/:1:2:{C}:", false },
 	{ "a@b.c:$y$hash:/d/a/Maildir/:1:2:{C}:x", false },
+	/* the optional 7th: a SCRAM-SHA-256 secret; the cram field may be empty then */
+	{ "a@b.c:$y$hash:/d/a/Maildir/:1:2:{C}:{S}", true },
+	{ "a@b.c:$y$hash:/d/a/Maildir/:1:2::{S}", true },
+	{ "a@b.c:$y$hash:/d/a/Maildir/:1:2::", false },
+	{ "a@b.c:$y$hash:/d/a/Maildir/:1:2::{s}", false },
+	{ "a@b.c:$y$hash:/d/a/Maildir/:1:2:{C}:{S}:", false },
+	{ "a@b.c:$y$hash:/d/a/Maildir/:1:2:{c}:{S}", false },
 	{ "a@b.c:$y$hash:/d/a/Maildir/:-1:2", false },
 	{ "a@b.c:$y$hash:/d/a/Maildir/:1x:2", false },
 	{ "a@b.c:$y$hash:/d/a/Maildir/::2", false },
@@ -112,11 +119,26 @@ static const struct valid_case line_cases[] = {
 
 static const char cram_hex[] = "d06d4e1b26fccaa4b0b61801132340a354b21152711fb604ca3e035e7015116b";
 
-/* "{C}" in a case is cram_hex, "{c}" its first 63 digits. */
+/* RFC 7677's example user (password "pencil"), and the same with 4095
+ * iterations (fewer than RFC 7677 allows). */
+static const char scram_sec[] = "4096,W22ZaJ0SNY7soEsUEjb6gQ==,"
+				"WG5d8oPm3OtcPnkdi4Uo7BkeZkBFzpcXkuLmtbsT4qY=,"
+				"wfPLwcE6nTWhTAmQ7tl2KeoiWGPlZqQxSrmfPwDl2dU=";
+static const char scram_bad[] = "4095,W22ZaJ0SNY7soEsUEjb6gQ==,"
+				"WG5d8oPm3OtcPnkdi4Uo7BkeZkBFzpcXkuLmtbsT4qY=,"
+				"wfPLwcE6nTWhTAmQ7tl2KeoiWGPlZqQxSrmfPwDl2dU=";
+
+/* "{C}" in a case is cram_hex, "{c}" its first 63 digits, "{S}" scram_sec,
+ * "{s}" scram_bad. */
 static void expand(const char *tmpl, char *out)
 {
 	for (; *tmpl; tmpl++) {
-		if (strncmp(tmpl, "{C}", 3) == 0 || strncmp(tmpl, "{c}", 3) == 0) {
+		if (strncmp(tmpl, "{S}", 3) == 0 || strncmp(tmpl, "{s}", 3) == 0) {
+			const char *v = tmpl[1] == 'S' ? scram_sec : scram_bad;
+			memcpy(out, v, strlen(v));
+			out += strlen(v);
+			tmpl += 2;
+		} else if (strncmp(tmpl, "{C}", 3) == 0 || strncmp(tmpl, "{c}", 3) == 0) {
 			size_t n = tmpl[1] == 'C' ? 64 : 63;
 			memcpy(out, cram_hex, n);
 			out += n;
@@ -142,7 +164,8 @@ static void test_parse_line(void **state)
 			vpasswd_format_line(&e, &b);
 			assert_string_equal(b.s, in);
 			sbuf_free(&b);
-			assert_int_equal(e.cram != NULL, strchr(line_cases[i].in, '{') != NULL);
+			assert_int_equal(e.cram != NULL, strstr(line_cases[i].in, "{C}") != NULL);
+			assert_int_equal(e.scram != NULL, strstr(line_cases[i].in, "{S}") != NULL);
 		}
 		vpasswd_entry_free(&e);
 	}
@@ -167,12 +190,12 @@ static void test_list_file_cdb(void **state)
 	struct vpw_list l;
 	assert_int_equal(vpasswd_load(txt.s, &l), 0);
 	assert_int_equal(l.n, 0);
-	struct vpw_entry e = { strdup("a@b.c"), strdup("$y$x"), strdup("/m/a/Maildir/"), 7, 8, NULL };
+	struct vpw_entry e = { strdup("a@b.c"), strdup("$y$x"), strdup("/m/a/Maildir/"), 7, 8, NULL, NULL };
 	vpasswd_put(&l, &e);
 	struct vpw_entry e2 = { strdup("z@b.c"), strdup("$y$z"), strdup("/m/z/Maildir/"), 9, 9,
-				 strdup(cram_hex) };
+				 strdup(cram_hex), strdup(scram_sec) };
 	vpasswd_put(&l, &e2);
-	struct vpw_entry e3 = { strdup("a@b.c"), strdup("$y$new"), strdup("/m/a/Maildir/"), 7, 8, NULL };
+	struct vpw_entry e3 = { strdup("a@b.c"), strdup("$y$new"), strdup("/m/a/Maildir/"), 7, 8, NULL, NULL };
 	vpasswd_put(&l, &e3);
 	assert_int_equal(l.n, 2);
 	assert_int_equal(vpasswd_save(txt.s, &l), 0);
@@ -200,6 +223,7 @@ static void test_list_file_cdb(void **state)
 	/* the key schedule goes through the text file and the cdb value */
 	assert_int_equal(vpasswd_lookup(cdb.s, "z@b.c", &got), 1);
 	assert_string_equal(got.cram, cram_hex);
+	assert_string_equal(got.scram, scram_sec);
 	assert_string_equal(got.maildir, "/m/z/Maildir/");
 	vpasswd_entry_free(&got);
 	assert_int_equal(vpasswd_lookup(cdb.s, "nobody@b.c", &got), 0);

@@ -10,6 +10,9 @@
  * HMAC-MD5(password, challenge); the yescrypt check runs every time, so a
  * password that happens to be 32 hex digits still works, and an unknown
  * user, a wrong digest and a wrong password cost the same.
+ *
+ * `qmail-checkpassword --scram`: AUTH SCRAM-SHA-256's checks instead
+ * (scram_mode.c).
  */
 #include <stdbool.h>
 #include <ctype.h>
@@ -21,15 +24,13 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "cp.h"
 #include "fdio.h"
 #include "instance.h"
 #include "sbuf.h"
 #include "vpasswd.h"
 
 #define CP_INPUT_MAX 1024
-#define CP_REJECT 1
-#define CP_MISUSE 2
-#define CP_TEMP 111
 
 static void oom(void)
 {
@@ -96,6 +97,8 @@ int main(int argc, char **argv)
 	alloc_set_fatal(oom);
 	if (argc < 2)
 		return CP_MISUSE;
+	if (argc == 2 && strcmp(argv[1], "--scram") == 0)
+		return cp_scram();
 	ssize_t n = fd_read_full(3, buf, sizeof buf);
 	close(3);
 	if (n < 0)

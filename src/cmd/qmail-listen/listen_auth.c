@@ -16,9 +16,12 @@
  * together; AUTH_IP_FAIL_MAX failures (AUTHFAILIPMAX from the rules, else
  * from qmail-listen's environment) within AUTH_IP_WINDOW_S, after which
  * the address gets TLSCTL_AUTH_BUDGET without the program being run.
+ * AUTH SCRAM-SHA-256's two steps ("C" requests) run qmail-checkpassword
+ * --scram and send its answer line back with the verdict.
  */
 #include "listen.h"
 
+#include "bio.h"
 #include "control.h"
 #include "fdio.h"
 #include "instance.h"
@@ -29,6 +32,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -196,36 +200,78 @@ static int wait_child(pid_t pid)
 	return -1;
 }
 
-static char run_checkpassword(const struct listen_peer *peer, const char *blob, size_t len)
+/* Reads the child's answer from fd until EOF, cap bytes or the deadline:
+ * its length, or -1 (too long, a read error, no EOF in time). */
+static ssize_t read_answer(int fd, char *buf, size_t cap)
 {
-	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return TLSCTL_AUTH_TEMP;
-	char *prog = checkpassword_prog(peer);
-	if (!prog) {
-		close(p[0]);
-		close(p[1]);
-		return TLSCTL_AUTH_TEMP;
+	size_t len = 0;
+	uint64_t deadline = bio_now_ms() + AUTH_CHECK_TIMEOUT_MS;
+	for (;;) {
+		uint64_t now = bio_now_ms();
+		struct pollfd p = {fd, POLLIN, 0};
+		if (now >= deadline || poll(&p, 1, (int)(deadline - now)) <= 0)
+			return -1;
+		ssize_t n = read(fd, buf + len, cap - len);
+		if (n == 0)
+			return (ssize_t)len;
+		if (n < 0 && errno != EINTR)
+			return -1;
+		if (n > 0 && (len += (size_t)n) == cap)
+			return -1;
 	}
+}
+
+struct check_run {
+	char *argv[3];
+	const char *blob;
+	size_t blob_len;
+	char *answer; /* NULL: stdout is not read */
+	size_t answer_cap;
+	ssize_t answer_len;
+};
+
+static pid_t spawn_check(struct check_run *c, int in[2], int out[2])
+{
 	pid_t pid = fork();
 	if (pid == 0) {
-		char *argv[] = {prog, (char *)"/bin/true", NULL};
-		close(p[1]);
-		if (fd_move(3, p[0]) < 0)
+		close(in[1]);
+		if (fd_move(3, in[0]) < 0 || (out[1] >= 0 && fd_move(1, out[1]) < 0))
 			_exit(111);
-		execv(prog, argv);
+		execv(c->argv[0], c->argv);
 		_exit(111);
 	}
-	free(prog);
-	close(p[0]);
+	return pid;
+}
+
+/* Runs the program with the blob on fd 3 (and its stdout read into
+ * c->answer when asked); one of TLSCTL_AUTH_*. */
+static char run_check(struct check_run *c)
+{
+	int in[2], out[2] = {-1, -1};
+	if (pipe2(in, O_CLOEXEC) < 0)
+		return TLSCTL_AUTH_TEMP;
+	if (c->answer && pipe2(out, O_CLOEXEC) < 0) {
+		close(in[0]);
+		close(in[1]);
+		return TLSCTL_AUTH_TEMP;
+	}
+	pid_t pid = spawn_check(c, in, out);
+	close(in[0]);
+	if (out[1] >= 0)
+		close(out[1]);
 	int code = -1;
+	c->answer_len = -1;
 	if (pid > 0) {
-		(void)fd_write_all(p[1], blob, len);
-		close(p[1]);
+		(void)fd_write_all(in[1], c->blob, c->blob_len);
+		close(in[1]);
+		if (out[0] >= 0)
+			c->answer_len = read_answer(out[0], c->answer, c->answer_cap);
 		code = wait_child(pid);
 	} else {
-		close(p[1]);
+		close(in[1]);
 	}
+	if (out[0] >= 0)
+		close(out[0]);
 	switch (code) {
 	case 0: return TLSCTL_AUTH_OK;
 	case 1: return TLSCTL_AUTH_REJECT;
@@ -234,21 +280,80 @@ static char run_checkpassword(const struct listen_peer *peer, const char *blob, 
 	}
 }
 
-void listen_auth_serve(int ctl, const struct listen_peer *peer, char *msg, size_t len)
+/* The verdict, the per-IP budget applied: an address over it gets
+ * TLSCTL_AUTH_BUDGET without the program being run. */
+static char verdict(const struct listen_peer *peer, struct check_run *c)
+{
+	if (over_budget(peer, false))
+		return TLSCTL_AUTH_BUDGET;
+	char code = run_check(c);
+	if (code == TLSCTL_AUTH_REJECT && over_budget(peer, true))
+		code = TLSCTL_AUTH_BUDGET;
+	return code;
+}
+
+static void log_result(const struct listen_peer *peer, char code)
+{
+	fprintf(stderr, "tcpserver: auth %ld %s %s\n", (long)getpid(), peer->ip,
+	        code == TLSCTL_AUTH_OK ? "ok" : "failed");
+}
+
+static char serve_password(const struct listen_peer *peer, char *msg, size_t len)
 {
 	const char *user, *blob;
 	size_t blob_len;
-	char reply[2] = {'A', TLSCTL_AUTH_MISUSE};
-	if (tlsctl_parse_auth(msg, len, &user, &blob, &blob_len) == 0) {
-		if (over_budget(peer, false))
-			reply[1] = TLSCTL_AUTH_BUDGET;
-		else
-			reply[1] = run_checkpassword(peer, blob, blob_len);
-		if (reply[1] == TLSCTL_AUTH_REJECT && over_budget(peer, true))
-			reply[1] = TLSCTL_AUTH_BUDGET;
-		fprintf(stderr, "tcpserver: auth %ld %s %s\n", (long)getpid(), peer->ip,
-		        reply[1] == TLSCTL_AUTH_OK ? "ok" : "failed");
-	}
+	if (tlsctl_parse_auth(msg, len, &user, &blob, &blob_len) < 0)
+		return TLSCTL_AUTH_MISUSE;
+	char *prog = checkpassword_prog(peer);
+	if (!prog)
+		return TLSCTL_AUTH_TEMP;
+	struct check_run c = {{prog, (char *)"/bin/true", NULL}, blob, blob_len, NULL, 0, -1};
+	char code = verdict(peer, &c);
+	free(prog);
+	log_result(peer, code);
+	return code;
+}
+
+/*
+ * SCRAM-SHA-256 ("C"): always the instance's own qmail-checkpassword
+ * --scram (no other checkpassword program knows it).  Its answer line
+ * follows the verdict; an OK without a well-formed answer is a temporary
+ * failure.  Only the proof step is logged and counted.
+ */
+static size_t serve_scram(const struct listen_peer *peer, char *msg, size_t len, char *reply)
+{
+	const char *blob;
+	size_t blob_len;
+	char answer[TLSCTL_ANSWER_MAX + 2];
+	reply[1] = TLSCTL_AUTH_MISUSE;
+	if (tlsctl_parse_scram(msg, len, &blob, &blob_len) < 0)
+		return 2;
+	char *prog = instance_path("bin/qmail-checkpassword");
+	struct check_run c = {{prog, (char *)"--scram", NULL}, blob, blob_len, answer,
+	                      sizeof answer, -1};
+	bool is_proof = blob[0] == 'p';
+	reply[1] = is_proof ? verdict(peer, &c) : over_budget(peer, false) ? TLSCTL_AUTH_BUDGET
+	                                                                    : run_check(&c);
+	free(prog);
+	long n = c.answer_len >= 0 ? tlsctl_answer_len(answer, (size_t)c.answer_len) : -1;
+	if (reply[1] == TLSCTL_AUTH_OK && n <= 0)
+		reply[1] = TLSCTL_AUTH_TEMP;
+	if (is_proof)
+		log_result(peer, reply[1]);
+	if (reply[1] != TLSCTL_AUTH_OK)
+		return 2;
+	memcpy(reply + 2, answer, (size_t)n);
+	return 2 + (size_t)n;
+}
+
+void listen_auth_serve(int ctl, const struct listen_peer *peer, char *msg, size_t len)
+{
+	char reply[2 + TLSCTL_ANSWER_MAX] = {'A', TLSCTL_AUTH_MISUSE};
+	size_t reply_len = 2;
+	if (len > 0 && msg[0] == 'C')
+		reply_len = serve_scram(peer, msg, len, reply);
+	else
+		reply[1] = serve_password(peer, msg, len);
 	explicit_bzero(msg, len);
-	(void)tlsctl_send(ctl, reply, sizeof reply, NULL, 0);
+	(void)tlsctl_send(ctl, reply, reply_len, NULL, 0);
 }

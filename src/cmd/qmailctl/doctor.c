@@ -92,6 +92,7 @@ static const struct owner_spec owners[] = {
     {"queue/lock/trigger", ROLE_SEND, 0622},
     {"users/vpasswd", ROLE_COUNT, 0600},
     {"users/vpasswd.cdb", ROLE_TLS, 0600},
+    {"users/scramkey", ROLE_TLS, 0600},
     {"control", ROLE_COUNT, 0755},
     {"domains", ROLE_VMAIL, 0755},
     {"greylist", ROLE_SMTPD, 0700},

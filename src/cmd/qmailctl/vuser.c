@@ -13,14 +13,18 @@
 #include "exitcode.h"
 #include "fdio.h"
 #include "sbuf.h"
+#include "scram.h"
 #include "vdom.h"
 #include "vpasswd.h"
+
+#include <sys/random.h>
 
 struct vuser_req {
 	char *addr;         /* lower case */
 	const char *domain; /* inside addr */
 	bool password_stdin;
-	bool want_cram; /* --cram: also store the CRAM-MD5 key schedule */
+	bool want_cram;  /* --cram: also store the CRAM-MD5 key schedule */
+	bool want_scram; /* --scram: also store the SCRAM-SHA-256 secret */
 };
 
 char *vuser_dotqmail_rel(const char *addr)
@@ -109,33 +113,56 @@ static int read_password(bool from_stdin, struct sbuf *out)
 	return 0;
 }
 
+/* The SCRAM-SHA-256 secret of pw with a fresh salt (scram.h). */
+static int scram_field(const struct sbuf *pw, struct sbuf *out)
+{
+	unsigned char salt[SCRAM_SALT_LEN];
+	struct scram_secret sec;
+	if (getrandom(salt, sizeof salt, 0) != (ssize_t)sizeof salt)
+		return -1;
+	if (scram_secret_make(pw->s, pw->len, salt, sizeof salt, SCRAM_ITER_DEFAULT, &sec) < 0)
+		return -1;
+	scram_secret_format(&sec, out);
+	explicit_bzero(&sec, sizeof sec);
+	return 0;
+}
+
+static void replace_secret(char **field, bool want, const struct sbuf *v)
+{
+	if (*field)
+		explicit_bzero(*field, strlen(*field));
+	free(*field);
+	*field = want ? xstrdup(v->s) : NULL;
+}
+
 /*
- * The yescrypt hash, and with --cram the CRAM-MD5 key schedule; without
- * --cram a stored schedule goes (it would no longer match the password).
+ * The yescrypt hash, and with --cram the CRAM-MD5 key schedule, with
+ * --scram the SCRAM-SHA-256 secret; a stored secret not asked for again
+ * goes (it would no longer match the password).
  */
 static int set_password(struct vpw_entry *e, const struct vuser_req *r)
 {
-	struct sbuf pw = SBUF_INIT, hash = SBUF_INIT, cram = SBUF_INIT;
+	struct sbuf pw = SBUF_INIT, hash = SBUF_INIT, cram = SBUF_INIT, scram = SBUF_INIT;
 	int rc = read_password(r->password_stdin, &pw);
 	if (rc == 0 && vpasswd_hash(pw.s, &hash) < 0)
 		rc = ctl_fail(-1, "cannot hash the password: %s", strerror(errno));
 	if (rc == 0 && r->want_cram && vpasswd_cram_secret(pw.s, &cram) < 0)
 		rc = ctl_fail(-1, "cannot make the CRAM-MD5 secret: %s", strerror(errno));
+	if (rc == 0 && r->want_scram && scram_field(&pw, &scram) < 0)
+		rc = ctl_fail(-1, "cannot make the SCRAM-SHA-256 secret");
 	if (rc == 0) {
 		free(e->hash);
 		e->hash = xstrdup(hash.s);
-		if (e->cram)
-			explicit_bzero(e->cram, strlen(e->cram));
-		free(e->cram);
-		e->cram = r->want_cram ? xstrdup(cram.s) : NULL;
+		replace_secret(&e->cram, r->want_cram, &cram);
+		replace_secret(&e->scram, r->want_scram, &scram);
 	}
-	if (pw.s)
-		explicit_bzero(pw.s, pw.cap);
-	if (cram.s)
-		explicit_bzero(cram.s, cram.cap);
-	sbuf_free(&pw);
+	struct sbuf *wipe[] = {&pw, &cram, &scram};
+	for (size_t i = 0; i < sizeof wipe / sizeof wipe[0]; i++) {
+		if (wipe[i]->s)
+			explicit_bzero(wipe[i]->s, wipe[i]->cap);
+		sbuf_free(wipe[i]);
+	}
 	sbuf_free(&hash);
-	sbuf_free(&cram);
 	return rc;
 }
 
@@ -175,7 +202,7 @@ static int user_add(struct vpw_list *l, const struct vuser_req *r)
 {
 	struct role_id v;
 	struct sbuf md = SBUF_INIT, dq = SBUF_INIT;
-	struct vpw_entry e = {NULL, NULL, NULL, 0, 0, NULL};
+	struct vpw_entry e = {NULL, NULL, NULL, 0, 0, NULL, NULL};
 	if (vpasswd_find(l, r->addr) >= 0)
 		return ctl_fail(EXIT_PERM, "user %s exists", r->addr);
 	if (instance_role(ROLE_VMAIL, &v) < 0)
@@ -250,6 +277,8 @@ static int parse_req(int argc, char **argv, struct vuser_req *r)
 			r->password_stdin = true;
 		else if (strcmp(argv[i], "--cram") == 0 && is_set_verb)
 			r->want_cram = true;
+		else if (strcmp(argv[i], "--scram") == 0 && is_set_verb)
+			r->want_scram = true;
 		else
 			return ctl_fail(-1, "unknown option %s", argv[i]);
 	}
@@ -279,7 +308,7 @@ static int user_dispatch(struct vpw_list *l, const char *verb, const struct vuse
 int ctl_user(int argc, char **argv)
 {
 	struct vpw_list l;
-	struct vuser_req r = {NULL, NULL, false, false};
+	struct vuser_req r = {NULL, NULL, false, false, false};
 	char *txt = vpw_path();
 	int rc = vpasswd_load(txt, &l);
 	free(txt);
