@@ -270,7 +270,8 @@ def secret_of(inst, user):
 
 def test_secret_stored_and_dropped(sinst):
     """The 7th field is "iter,salt,StoredKey,ServerKey", the same as
-    gsasl --mkpasswd makes from the password with that salt; passwd without
+    gsasl --mkpasswd makes from the password with that salt and what
+    Dovecot's `doveadm pw -t` verifies; passwd without
     --scram drops it, and SCRAM fails for the user while PLAIN works."""
     f = secret_of(sinst, ERIN)
     assert len(f) == 7 and f[5] == "", f
@@ -280,6 +281,11 @@ def test_secret_stored_and_dropped(sinst):
                         "--salt", salt, "--iteration-count", it],
                        capture_output=True, timeout=30)
     assert p.stdout.decode().strip() == "{SCRAM-SHA-256}" + f[6], p.stdout
+    # Dovecot's SCRAM-SHA-256 scheme reads the same field and verifies it
+    for pw, ok in ((ERIN_PW, True), ("not-" + ERIN_PW, False)):
+        p = subprocess.run(["doveadm", "pw", "-t", "{SCRAM-SHA-256}" + f[6], "-p", pw],
+                           capture_output=True, timeout=30)
+        assert (p.returncode == 0 and b"(verified)" in p.stdout) == ok, (pw, p)
     assert ERIN_PW not in open(sinst.path("users", "vpasswd")).read()
     assert re.fullmatch(r"[0-9a-f]{64}", open(sinst.path("users", "scramkey")).read())
     g = secret_of(sinst, FRANK)
