@@ -156,7 +156,9 @@ def write_results(lines, notes, args):
             "smtp-source wall time; end-to-end = messages / time until all files are in "
             "`new/`; peak RSS = the largest sampled sum (every 0.1 s) of the RSS of all the "
             "system's processes; session p50/p99 = %d sequential single-message sessions "
-            "(smtplib, connect to QUIT)." % (postfix_version(), args.messages, args.size, RCPT,
+            "(smtplib, connect to QUIT). Both systems are up for the whole section and take "
+            "turns: at each concurrency qmail-ng then Postfix, then the two session probes, "
+            "then the two TLS runs." % (postfix_version(), args.messages, args.size, RCPT,
                                              args.probe),
             "",
             "TLS run: both systems use the key and self-signed certificate that `qmailctl "
@@ -181,41 +183,57 @@ def postfix_version():
     return p.stdout.decode().strip() or "?"
 
 
+def plain_runs(systems, args, results):
+    """smtp-source at each concurrency, the systems taking turns at each one
+    (this VM's speed drifts within minutes: a system's runs must not all
+    fall in one phase and the other's in another)."""
+    for c in [int(x) for x in args.concurrency.split()]:
+        for s in systems:
+            print("bench: %s concurrency %d ..." % (s.name, c), flush=True)
+            r = one_run(s, c, args)
+            print("  accepted %s/s end-to-end %s/s peak RSS %.1f MiB %s" % (
+                fmt(r["accepted"]), fmt(r["e2e"]), r["rss"] / 2**20, r["note"]), flush=True)
+            results.setdefault(s.name, []).append(r)
+
+
+def probe(s, args, sessions):
+    try:
+        clear_maildir(s.maildir)
+        sessions[s.name] = session_times(s.port, args.probe)
+    except (OSError, smtplib.SMTPException) as e:
+        print("bench: session probe failed for %s: %s" % (s.name, e))
+
+
+def tls_step(s, args, tls):
+    print("bench: %s TLS, concurrency %d, %d sessions ..." % (
+        s.name, args.tls_concurrency, args.tls_sessions), flush=True)
+    r = tls_run(s, args)
+    tls[s.name] = r
+    print("  %s sessions/s (%d ok, %d failed, %.1f s) idle session %s %s" % (
+        fmt(r["rate"]), r["ok"], r["fail"], r["elapsed"],
+        "RSS %.1f MiB PSS %.1f MiB" % (r["idle"][0] / 2**20, r["idle"][1] / 2**20)
+        if r["idle"] else "?", r["note"]), flush=True)
+
+
 def smtp_runs(args, runs):
-    """The smtp-source runs, the session probe and the TLS run (section "smtp")."""
+    """The smtp-source runs, the session probe and the TLS run (section "smtp").
+    Both systems are up for the whole section and take turns in each step."""
     base = tempfile.mkdtemp(prefix="qng-bench-", dir="/var/tmp")
     os.chmod(base, 0o755)
     systems = [QmailNg(base, os.path.join(REPO, args.build)), Postfix(base)]
     systems = [s for s in systems if s.name in args.systems.split(",")]
-    results, sessions, tls = {}, {}, {}
+    results, sessions, tls = {s.name: [] for s in systems}, {}, {}
     try:
         for s in systems:
             if isinstance(s, Postfix) and systems[0].name == "qmail-ng":
                 s.cert_source = os.path.join(systems[0].dir, "control", "servercert.pem")
             s.setup()
-            results[s.name] = []
-            for c in [int(x) for x in args.concurrency.split()] if "plain" in runs else []:
-                print("bench: %s concurrency %d ..." % (s.name, c), flush=True)
-                r = one_run(s, c, args)
-                print("  accepted %s/s end-to-end %s/s peak RSS %.1f MiB %s" % (
-                    fmt(r["accepted"]), fmt(r["e2e"]), r["rss"] / 2**20, r["note"]), flush=True)
-                results[s.name].append(r)
-            try:
-                if "probe" in runs:
-                    clear_maildir(s.maildir)
-                    sessions[s.name] = session_times(s.port, args.probe)
-            except (OSError, smtplib.SMTPException) as e:
-                print("bench: session probe failed for %s: %s" % (s.name, e))
-            if "tls" in runs:
-                print("bench: %s TLS, concurrency %d, %d sessions ..." % (
-                    s.name, args.tls_concurrency, args.tls_sessions), flush=True)
-                r = tls_run(s, args)
-                tls[s.name] = r
-                print("  %s sessions/s (%d ok, %d failed, %.1f s) idle session %s %s" % (
-                    fmt(r["rate"]), r["ok"], r["fail"], r["elapsed"],
-                    "RSS %.1f MiB PSS %.1f MiB" % (r["idle"][0] / 2**20, r["idle"][1] / 2**20)
-                    if r["idle"] else "?", r["note"]), flush=True)
-            s.teardown()
+        if "plain" in runs:
+            plain_runs(systems, args, results)
+        for s in systems if "probe" in runs else []:
+            probe(s, args, sessions)
+        for s in systems if "tls" in runs else []:
+            tls_step(s, args, tls)
     finally:
         for s in systems:
             s.teardown()
