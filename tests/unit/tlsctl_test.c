@@ -116,6 +116,7 @@ static void test_scram_requests(void **state)
 	/* limits */
 	char big[TLSCTL_SCRAM_MSG_MAX + 2];
 	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
 	big[TLSCTL_SCRAM_MSG_MAX] = '\0';
 	assert_int_equal(tlsctl_format_scram("u", big, "p", &m), 0);
 	assert_int_equal(tlsctl_parse_scram(m.s, m.len, &blob, &blob_len), 0);
@@ -136,6 +137,7 @@ static void test_scram_requests(void **state)
 	big[TLSCTL_PROOF_MAX + 1] = '\0';
 	assert_int_equal(tlsctl_format_scram("u", "a", big, &m), -1);
 	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
 	big[TLSCTL_SCRAM_USER_MAX] = '\0';
 	assert_int_equal(tlsctl_format_scram(big, NULL, NULL, &m), 0);
 	big[TLSCTL_SCRAM_USER_MAX] = 'x';
