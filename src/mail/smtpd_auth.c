@@ -155,11 +155,6 @@ static void clean_user(const char *in, struct sbuf *out)
 	}
 }
 
-static const char *mech_name(enum sasl_mech m)
-{
-	return sasl_mech_name(m);
-}
-
 /*
  * The password was right; the [auth] plugins (smtpd_spp.c) have the last
  * word.  They see SMTPAUTHUSER, so auth_user is set while they run.  A
@@ -184,7 +179,7 @@ static void succeed(struct smtpd_session *s, const char *user, enum sasl_mech me
 		result = v == SMTPD_REJECT ? "plugin-rejected" : "plugin-deferred";
 	smtpd_reply(s, r.s);
 	log_kv(LOG_LEVEL_INFO, "auth", "session", s->id, "user", s->auth_user.s, "result", result,
-	       "mech", mech_name(mech), (char *)NULL);
+	       "mech", sasl_mech_name(mech), (char *)NULL);
 	if (v != SMTPD_ACCEPT)
 		sbuf_clear(&s->auth_user);
 	sbuf_free(&r);
@@ -211,7 +206,8 @@ static void fail(struct smtpd_session *s, const char *user, char code, uint64_t 
 		smtpd_reply(s, "535 5.7.8 authentication credentials invalid");
 	}
 	log_kv(LOG_LEVEL_INFO, "auth", "session", s->id, "ip", sbuf_cstr(&s->cfg->remote_ip),
-	       "user", u.s ? u.s : "", "result", result, "mech", mech_name(mech), (char *)NULL);
+	       "user", u.s ? u.s : "", "result", result, "mech", sasl_mech_name(mech),
+	       (char *)NULL);
 	sbuf_free(&u);
 }
 

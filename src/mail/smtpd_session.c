@@ -110,7 +110,7 @@ static void do_helo(struct smtpd_session *s, const struct smtp_cmd *cmd)
 	}
 }
 
-/* EHLO keywords (RFC 5321 4.1.1.1); "when" limits a row to some sessions. */
+/* EHLO keywords (RFC 5321 4.1.1.1). */
 static bool when_starttls(const struct smtpd_session *s)
 {
 	return s->tls_ctl >= 0 && !s->is_tls;
@@ -121,11 +121,11 @@ static bool auth_offered(const struct smtpd_session *s)
 	return s->is_tls && s->auth_user.len == 0; /* D-10 */
 }
 
-struct ehlo_ext {
-	const char *keyword;
-	bool want_size;
-	bool (*when)(const struct smtpd_session *s);
-};
+/* The SIZE keyword's argument: the message size limit. */
+static void size_limit(const struct smtpd_session *s, struct sbuf *r)
+{
+	sbuf_printf(r, " %llu", (unsigned long long)s->cfg->databytes);
+}
 
 /* The mechanisms SMTPAUTH adds to PLAIN and LOGIN. */
 static void auth_mechs(const struct smtpd_session *s, struct sbuf *r)
@@ -136,13 +136,21 @@ static void auth_mechs(const struct smtpd_session *s, struct sbuf *r)
 		sbuf_append_str(r, " SCRAM-SHA-256");
 }
 
+/* "when" limits a row to some sessions; "append" adds what depends on the
+ * session to the keyword. */
+struct ehlo_ext {
+	const char *keyword;
+	void (*append)(const struct smtpd_session *s, struct sbuf *r);
+	bool (*when)(const struct smtpd_session *s);
+};
+
 static const struct ehlo_ext ehlo_exts[] = {
-    {"PIPELINING", false, NULL},
-    {"8BITMIME", false, NULL},
-    {"SIZE", true, NULL},
-    {"ENHANCEDSTATUSCODES", false, NULL},
-    {"STARTTLS", false, when_starttls},
-    {"AUTH PLAIN LOGIN", false, auth_offered},
+    {"PIPELINING", NULL, NULL},
+    {"8BITMIME", NULL, NULL},
+    {"SIZE", size_limit, NULL},
+    {"ENHANCEDSTATUSCODES", NULL, NULL},
+    {"STARTTLS", NULL, when_starttls},
+    {"AUTH PLAIN LOGIN", auth_mechs, auth_offered},
 };
 
 static void do_ehlo(struct smtpd_session *s, const struct smtp_cmd *cmd)
@@ -158,10 +166,8 @@ static void do_ehlo(struct smtpd_session *s, const struct smtp_cmd *cmd)
 		smtpd_reply(s, r.s);
 		sbuf_clear(&r);
 		sbuf_printf(&r, "250-%s", ehlo_exts[i].keyword);
-		if (ehlo_exts[i].want_size)
-			sbuf_printf(&r, " %llu", (unsigned long long)s->cfg->databytes);
-		if (ehlo_exts[i].when == auth_offered)
-			auth_mechs(s, &r);
+		if (ehlo_exts[i].append)
+			ehlo_exts[i].append(s, &r);
 	}
 	r.s[3] = ' ';
 	smtpd_reply(s, r.s);

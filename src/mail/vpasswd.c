@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "alloc.h"
@@ -365,6 +366,13 @@ bool vpasswd_verify(const char *password, const char *hash)
 	return ok;
 }
 
+static void hex_set(const unsigned char *p, size_t n, struct sbuf *out)
+{
+	sbuf_clear(out);
+	for (size_t i = 0; i < n; i++)
+		sbuf_printf(out, "%02x", p[i]);
+}
+
 int vpasswd_cram_secret(const char *password, struct sbuf *out)
 {
 	unsigned char prep[MD5_HMAC_PREP_LEN];
@@ -374,11 +382,58 @@ int vpasswd_cram_secret(const char *password, struct sbuf *out)
 		return -1;
 	}
 	md5_hmac_prepare(password, len, prep);
-	sbuf_clear(out);
-	for (size_t i = 0; i < sizeof prep; i++)
-		sbuf_printf(out, "%02x", prep[i]);
+	hex_set(prep, sizeof prep, out);
 	explicit_bzero(prep, sizeof prep);
 	return 0;
+}
+
+int vpasswd_scram_secret(const char *password, struct sbuf *out)
+{
+	unsigned char salt[SCRAM_SALT_LEN];
+	struct scram_secret sec;
+	size_t len = strlen(password);
+	if (len > VPASSWD_PASSWORD_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (getrandom(salt, sizeof salt, 0) != (ssize_t)sizeof salt ||
+	    scram_secret_make(password, len, salt, sizeof salt, SCRAM_ITER_DEFAULT, &sec) < 0)
+		return -1;
+	scram_secret_format(&sec, out);
+	explicit_bzero(&sec, sizeof sec);
+	return 0;
+}
+
+int vpasswd_scramkey_ensure(const char *path)
+{
+	unsigned char key[VPASSWD_SCRAMKEY_LEN];
+	struct sbuf hex = SBUF_INIT;
+	if (access(path, F_OK) == 0)
+		return 0;
+	int rc = getrandom(key, sizeof key, 0) == (ssize_t)sizeof key ? 0 : -1;
+	if (rc == 0) {
+		hex_set(key, sizeof key, &hex);
+		rc = file_write_atomic(path, hex.s, hex.len, 0600);
+		explicit_bzero(hex.s, hex.len);
+	}
+	explicit_bzero(key, sizeof key);
+	sbuf_free(&hex);
+	return rc;
+}
+
+int vpasswd_scramkey_read(const char *path, unsigned char key[VPASSWD_SCRAMKEY_LEN])
+{
+	struct sbuf hex = SBUF_INIT;
+	int rc = file_read_all(path, &hex, 2 * VPASSWD_SCRAMKEY_LEN + 1);
+	if (rc == 0 && (hex.len != 2 * VPASSWD_SCRAMKEY_LEN ||
+	                !unhex(hex.s, hex.len, false, key))) {
+		errno = EINVAL;
+		rc = -1;
+	}
+	if (hex.s)
+		explicit_bzero(hex.s, hex.len);
+	sbuf_free(&hex);
+	return rc;
 }
 
 bool vpasswd_verify_cram(const char *cram, const char *challenge, const char *digest)

@@ -37,6 +37,7 @@
 #define VPASSWD_CRAM_LEN 64 /* hex digits of the key schedule */
 #define VPASSWD_DIGEST_LEN 32 /* hex digits of a CRAM-MD5 response */
 #define VPASSWD_SCRAMKEY "users/scramkey"
+#define VPASSWD_SCRAMKEY_LEN 32 /* bytes; the file holds them as hex */
 
 struct vpw_entry {
 	char *addr;
@@ -83,6 +84,14 @@ int vpasswd_hash(const char *password, struct sbuf *out);
 bool vpasswd_verify(const char *password, const char *hash);
 /* The cram field for password (VPASSWD_CRAM_LEN hex digits); 0 / -1. */
 int vpasswd_cram_secret(const char *password, struct sbuf *out);
+/* The scram field for password: a fresh random salt (SCRAM_SALT_LEN bytes),
+ * SCRAM_ITER_DEFAULT iterations (scram.h); 0 / -1. */
+int vpasswd_scram_secret(const char *password, struct sbuf *out);
+/* Makes the key file at path (VPASSWD_SCRAMKEY_LEN random bytes as hex,
+ * mode 0600) unless it exists: it is made once and kept; 0 / -1. */
+int vpasswd_scramkey_ensure(const char *path);
+/* Reads the key file: -1 when missing or not exactly 64 hex digits. */
+int vpasswd_scramkey_read(const char *path, unsigned char key[VPASSWD_SCRAMKEY_LEN]);
 /* Whether digest (VPASSWD_DIGEST_LEN hex digits, any case) is
  * HMAC-MD5(password, challenge) for the key schedule cram; constant time
  * in the digest.  false for a NULL or malformed cram or digest. */

@@ -2,8 +2,6 @@
 #ifndef QNG_CP_H
 #define QNG_CP_H
 
-#include <fcntl.h>
-
 #define CP_REJECT 1
 #define CP_MISUSE 2
 #define CP_TEMP 111

@@ -19,12 +19,10 @@
 #include "base64.h"
 #include "fdio.h"
 #include "instance.h"
-#include "scan.h"
 #include "scram.h"
 #include "vpasswd.h"
 
 #include <ctype.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -61,24 +59,9 @@ static int split_req(char *buf, size_t len, struct scram_req *r)
 static int read_key(unsigned char key[SCRAM_KEY_LEN])
 {
 	char *path = instance_path(VPASSWD_SCRAMKEY);
-	char hex[2 * SCRAM_KEY_LEN + 2];
-	ssize_t n = -1;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int rc = vpasswd_scramkey_read(path, key);
 	free(path);
-	if (fd >= 0) {
-		n = fd_read_full(fd, hex, sizeof hex);
-		close(fd);
-	}
-	if (n != 2 * SCRAM_KEY_LEN)
-		return -1;
-	for (size_t i = 0; i < SCRAM_KEY_LEN; i++) {
-		int hi = scan_hex_digit(hex[2 * i]), lo = scan_hex_digit(hex[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return -1;
-		key[i] = (unsigned char)(hi << 4 | lo);
-	}
-	explicit_bzero(hex, sizeof hex);
-	return 0;
+	return rc;
 }
 
 /* A made-up secret: the keyed salt, and keys that match no proof. */

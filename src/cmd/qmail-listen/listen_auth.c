@@ -32,7 +32,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -200,25 +199,25 @@ static int wait_child(pid_t pid)
 	return -1;
 }
 
-/* Reads the child's answer from fd until EOF, cap bytes or the deadline:
- * its length, or -1 (too long, a read error, no EOF in time). */
+/* The child's answer: its first line (without the LF), read through a
+ * bio with the check's deadline; its length, or -1 (too long, a read
+ * error, nothing in time).  No output at all is an empty answer. */
 static ssize_t read_answer(int fd, char *buf, size_t cap)
 {
-	size_t len = 0;
-	uint64_t deadline = bio_now_ms() + AUTH_CHECK_TIMEOUT_MS;
-	for (;;) {
-		uint64_t now = bio_now_ms();
-		struct pollfd p = {fd, POLLIN, 0};
-		if (now >= deadline || poll(&p, 1, (int)(deadline - now)) <= 0)
-			return -1;
-		ssize_t n = read(fd, buf + len, cap - len);
-		if (n == 0)
-			return (ssize_t)len;
-		if (n < 0 && errno != EINTR)
-			return -1;
-		if (n > 0 && (len += (size_t)n) == cap)
-			return -1;
+	struct bio b;
+	struct sbuf line = SBUF_INIT;
+	enum bio_line how;
+	bio_init(&b, fd, -1);
+	bio_set_timeout(&b, AUTH_CHECK_TIMEOUT_MS);
+	int r = bio_read_line(&b, cap, &line, &how);
+	ssize_t len = r == BIO_EOF ? 0 : -1;
+	if (r == BIO_OK && how != BIO_LINE_TOO_LONG) {
+		memcpy(buf, line.s, line.len);
+		len = (ssize_t)line.len;
 	}
+	bio_free(&b);
+	sbuf_free(&line);
+	return len;
 }
 
 struct check_run {
@@ -281,13 +280,14 @@ static char run_check(struct check_run *c)
 }
 
 /* The verdict, the per-IP budget applied: an address over it gets
- * TLSCTL_AUTH_BUDGET without the program being run. */
-static char verdict(const struct listen_peer *peer, struct check_run *c)
+ * TLSCTL_AUTH_BUDGET without the program being run; a rejection counts
+ * against it when counts. */
+static char verdict(const struct listen_peer *peer, struct check_run *c, bool counts)
 {
 	if (over_budget(peer, false))
 		return TLSCTL_AUTH_BUDGET;
 	char code = run_check(c);
-	if (code == TLSCTL_AUTH_REJECT && over_budget(peer, true))
+	if (counts && code == TLSCTL_AUTH_REJECT && over_budget(peer, true))
 		code = TLSCTL_AUTH_BUDGET;
 	return code;
 }
@@ -308,7 +308,7 @@ static char serve_password(const struct listen_peer *peer, char *msg, size_t len
 	if (!prog)
 		return TLSCTL_AUTH_TEMP;
 	struct check_run c = {{prog, (char *)"/bin/true", NULL}, blob, blob_len, NULL, 0, -1};
-	char code = verdict(peer, &c);
+	char code = verdict(peer, &c, true);
 	free(prog);
 	log_result(peer, code);
 	return code;
@@ -324,7 +324,7 @@ static size_t serve_scram(const struct listen_peer *peer, char *msg, size_t len,
 {
 	const char *blob;
 	size_t blob_len;
-	char answer[TLSCTL_ANSWER_MAX + 2];
+	char answer[TLSCTL_ANSWER_MAX];
 	reply[1] = TLSCTL_AUTH_MISUSE;
 	if (tlsctl_parse_scram(msg, len, &blob, &blob_len) < 0)
 		return 2;
@@ -332,8 +332,7 @@ static size_t serve_scram(const struct listen_peer *peer, char *msg, size_t len,
 	struct check_run c = {{prog, (char *)"--scram", NULL}, blob, blob_len, answer,
 	                      sizeof answer, -1};
 	bool is_proof = blob[0] == 'p';
-	reply[1] = is_proof ? verdict(peer, &c) : over_budget(peer, false) ? TLSCTL_AUTH_BUDGET
-	                                                                    : run_check(&c);
+	reply[1] = verdict(peer, &c, is_proof);
 	free(prog);
 	long n = c.answer_len >= 0 ? tlsctl_answer_len(answer, (size_t)c.answer_len) : -1;
 	if (reply[1] == TLSCTL_AUTH_OK && n <= 0)

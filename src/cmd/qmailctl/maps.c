@@ -2,17 +2,13 @@
 #include <dirent.h>
 #include <errno.h>
 #include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <unistd.h>
 
 #include "alloc.h"
 #include "cdbmap.h"
 #include "ctl.h"
 #include "exitcode.h"
-#include "fdio.h"
 #include "inject_aliases.h"
 #include "inject_maps.h"
 #include "sbuf.h"
@@ -75,23 +71,12 @@ int ctl_compile_tcprules(bool only_stale)
 	return rc;
 }
 
-/* users/scramkey: 32 random bytes in hex, made once and kept (the salts
- * SCRAM answers for users without a secret must not change; scram.h). */
+/* users/scramkey: made once and kept (the salts SCRAM answers for users
+ * without a secret must not change; scram.h). */
 static int ensure_scramkey(void)
 {
 	char *path = instance_path(VPASSWD_SCRAMKEY);
-	unsigned char key[32];
-	char hex[2 * sizeof key + 2];
-	int rc = 0;
-	if (access(path, F_OK) < 0) {
-		rc = getrandom(key, sizeof key, 0) == (ssize_t)sizeof key ? 0 : -1;
-		for (size_t i = 0; rc == 0 && i < sizeof key; i++)
-			snprintf(hex + 2 * i, 3, "%02x", key[i]);
-		if (rc == 0)
-			rc = file_write_atomic(path, hex, 2 * sizeof key, 0600);
-		explicit_bzero(key, sizeof key);
-		explicit_bzero(hex, sizeof hex);
-	}
+	int rc = vpasswd_scramkey_ensure(path);
 	if (rc == 0)
 		rc = ctl_chown_role(path, ROLE_TLS);
 	free(path);

@@ -13,11 +13,8 @@
 #include "exitcode.h"
 #include "fdio.h"
 #include "sbuf.h"
-#include "scram.h"
 #include "vdom.h"
 #include "vpasswd.h"
-
-#include <sys/random.h>
 
 struct vuser_req {
 	char *addr;         /* lower case */
@@ -113,20 +110,6 @@ static int read_password(bool from_stdin, struct sbuf *out)
 	return 0;
 }
 
-/* The SCRAM-SHA-256 secret of pw with a fresh salt (scram.h). */
-static int scram_field(const struct sbuf *pw, struct sbuf *out)
-{
-	unsigned char salt[SCRAM_SALT_LEN];
-	struct scram_secret sec;
-	if (getrandom(salt, sizeof salt, 0) != (ssize_t)sizeof salt)
-		return -1;
-	if (scram_secret_make(pw->s, pw->len, salt, sizeof salt, SCRAM_ITER_DEFAULT, &sec) < 0)
-		return -1;
-	scram_secret_format(&sec, out);
-	explicit_bzero(&sec, sizeof sec);
-	return 0;
-}
-
 static void replace_secret(char **field, bool want, const struct sbuf *v)
 {
 	if (*field)
@@ -148,8 +131,8 @@ static int set_password(struct vpw_entry *e, const struct vuser_req *r)
 		rc = ctl_fail(-1, "cannot hash the password: %s", strerror(errno));
 	if (rc == 0 && r->want_cram && vpasswd_cram_secret(pw.s, &cram) < 0)
 		rc = ctl_fail(-1, "cannot make the CRAM-MD5 secret: %s", strerror(errno));
-	if (rc == 0 && r->want_scram && scram_field(&pw, &scram) < 0)
-		rc = ctl_fail(-1, "cannot make the SCRAM-SHA-256 secret");
+	if (rc == 0 && r->want_scram && vpasswd_scram_secret(pw.s, &scram) < 0)
+		rc = ctl_fail(-1, "cannot make the SCRAM-SHA-256 secret: %s", strerror(errno));
 	if (rc == 0) {
 		free(e->hash);
 		e->hash = xstrdup(hash.s);
